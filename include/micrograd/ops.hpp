@@ -1,0 +1,106 @@
+// ops.hpp: every primitive operation of the engine in one table, its forward value next to its
+// local derivatives, like the lecture's `_backward` closures.
+//
+// A row reads: out = <forward>(a, b);  d out/d a = <da>;  d out/d b = <db>. Here `a` and `b` are
+// the operands' data and `out` is the node's own data. The tape stores only these numbers; backward
+// recomputes the local derivatives from them, exactly as micrograd's closures read `.data` at
+// backward time. Derived ops (unary minus, -, /, reflected forms) are not here: they are one-line
+// compositions of these primitives in value.hpp, the same compositions micrograd uses.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+namespace micrograd {
+
+namespace detail {
+// d(a**b)/db = a**b * log(a), with PyTorch's convention that it is 0 where a == 0 and b >= 0.
+inline double pow_exponent_partial(double a, double b, double out) {
+  return (a == 0.0 && b >= 0.0) ? 0.0 : out * std::log(a);
+}
+}  // namespace detail
+
+// clang-format off
+#define MICROGRAD_OPS(X)                                                                            \
+  /* name      symbol     arity  out = ...                     d out/d a                d out/d b */ \
+  X(Leaf,      "",        0,     0.0,                          0.0,                     0.0)        \
+  X(Add,       "+",       2,     a + b,                        1.0,                     1.0)        \
+  X(Mul,       "*",       2,     a * b,                        b,                       a)          \
+  X(Pow,       "**",      2,     std::pow(a, b),               b * std::pow(a, b - 1.0),            \
+                                                                 detail::pow_exponent_partial(a, b, out)) \
+  /* a ** c for a constant c: operand b is a constant leaf holding c, not a child in the graph */  \
+  X(PowConst,  "**",      1,     std::pow(a, b),               b * std::pow(a, b - 1.0), 0.0)       \
+  X(Exp,       "exp",     1,     std::exp(a),                  out,                     0.0)        \
+  X(Log,       "log",     1,     std::log(a),                  1.0 / a,                 0.0)        \
+  X(Tanh,      "tanh",    1,     std::tanh(a),                 1.0 - out * out,         0.0)        \
+  X(Relu,      "ReLU",    1,     a < 0.0 ? 0.0 : a,            out > 0.0 ? 1.0 : 0.0,   0.0)        \
+  X(Sigmoid,   "sigmoid", 1,     1.0 / (1.0 + std::exp(-a)),   out * (1.0 - out),       0.0)
+// clang-format on
+
+enum class Op : std::uint8_t {
+#define MICROGRAD_OP_ENUM(name, symbol, arity, forward, da, db) name,
+  MICROGRAD_OPS(MICROGRAD_OP_ENUM)
+#undef MICROGRAD_OP_ENUM
+      Count
+};
+
+// Printing and drawing only: the backward loop never needs these tables.
+inline constexpr const char* kOpSymbol[] = {
+#define MICROGRAD_OP_SYMBOL(name, symbol, arity, forward, da, db) symbol,
+    MICROGRAD_OPS(MICROGRAD_OP_SYMBOL)
+#undef MICROGRAD_OP_SYMBOL
+};
+inline constexpr int kOpArity[] = {
+#define MICROGRAD_OP_ARITY(name, symbol, arity, forward, da, db) arity,
+    MICROGRAD_OPS(MICROGRAD_OP_ARITY)
+#undef MICROGRAD_OP_ARITY
+};
+inline constexpr const char* kOpName[] = {
+#define MICROGRAD_OP_NAME(name, symbol, arity, forward, da, db) #name,
+    MICROGRAD_OPS(MICROGRAD_OP_NAME)
+#undef MICROGRAD_OP_NAME
+};
+static_assert(sizeof(kOpSymbol) / sizeof(kOpSymbol[0]) == static_cast<int>(Op::Count));
+static_assert(sizeof(kOpArity) / sizeof(kOpArity[0]) == static_cast<int>(Op::Count));
+
+constexpr int arity(Op op) { return kOpArity[static_cast<int>(op)]; }
+constexpr const char* symbol(Op op) { return kOpSymbol[static_cast<int>(op)]; }
+constexpr const char* name(Op op) { return kOpName[static_cast<int>(op)]; }
+
+namespace detail {
+
+// The forward value of `op`; `op` is a template argument, so the switch folds away.
+template <Op op>
+inline double forward(double a, double b) {
+  [[maybe_unused]] const double out = 0.0;
+  switch (op) {
+#define MICROGRAD_OP_FORWARD(name, symbol, arity, forward, da, db) \
+  case Op::name:                                                   \
+    return forward;
+    MICROGRAD_OPS(MICROGRAD_OP_FORWARD)
+#undef MICROGRAD_OP_FORWARD
+    case Op::Count:
+      break;
+  }
+  return 0.0;
+}
+
+// The local derivatives (d out/d a, d out/d b) of a node with op `op`.
+struct Partials {
+  double da, db;
+};
+inline Partials local_derivatives(Op op, double a, double b, double out) {
+  switch (op) {
+#define MICROGRAD_OP_PARTIALS(name, symbol, arity, forward, da, db) \
+  case Op::name:                                                    \
+    return {da, db};
+    MICROGRAD_OPS(MICROGRAD_OP_PARTIALS)
+#undef MICROGRAD_OP_PARTIALS
+    case Op::Count:
+      break;
+  }
+  return {0.0, 0.0};
+}
+
+}  // namespace detail
+}  // namespace micrograd

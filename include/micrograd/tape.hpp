@@ -1,0 +1,185 @@
+// tape.hpp: where every Value lives. One tape per thread holds the nodes in creation order, in
+// columns (data, grad, op, operands); backward is one reverse loop over them.
+//
+// Creation order is a topological order (a node's operands were created before it), so backward
+// needs no sort, no visited set and no recursion. Memory is reserved once (virtual address space)
+// and committed as the tape grows; nothing is allocated per node and nothing moves, so references
+// to a node's data stay valid while the node lives. Nodes are reclaimed in two ways:
+//   - rewind(mark) / TapeScope: drop every node created after a mark (C++ training loops);
+//   - collect(): keep what a PinnedValue can reach, slide the rest down (Python wrappers).
+// A Value whose node was reclaimed raises StaleValueError; it never reads another node.
+// Not here: the user-facing API (value.hpp) and the op table (ops.hpp).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "micrograd/ops.hpp"
+
+namespace micrograd {
+
+class Value;
+class PinnedValue;
+
+// Raised when a Value is used after its node was reclaimed (rewound or collected).
+struct StaleValueError : std::logic_error {
+  using std::logic_error::logic_error;
+};
+// Raised by the opt-in non-finite check (set_detect_anomaly) naming the op and labels involved.
+struct NonFiniteError : std::domain_error {
+  using std::domain_error::domain_error;
+};
+
+class Tape {
+ public:
+  using Index = std::uint32_t;
+  static constexpr Index kMaxNodes = Index{1} << 31;  // ~2.1e9 nodes; virtual reservation only
+
+  // This thread's tape, created on first use. Values from another thread's tape are refused.
+  static Tape& current();
+
+  Tape();
+  ~Tape();
+  Tape(const Tape&) = delete;
+  Tape& operator=(const Tape&) = delete;
+
+  // ---- creating nodes (value.hpp calls these; users normally do not)
+  Index push(Op op, double out, Index a, Index b) {
+    if (size_ == committed_) [[unlikely]]
+      grow();
+    const Index i = size_++;
+    data_[i] = out;
+    grad_[i] = 0.0;
+    op_[i] = op;
+    operands_[i] = {a, b};
+    if (detect_anomaly_) [[unlikely]]
+      check_forward(i);
+    return i;
+  }
+  Index push_leaf(double out) { return push(Op::Leaf, out, size_, size_); }
+
+  // ---- reading nodes
+  Index size() const { return size_; }
+  double& data(Index i) { return data_[i]; }
+  double& grad(Index i) { return grad_[i]; }
+  Op op(Index i) const { return op_[i]; }
+  Index operand_a(Index i) const { return operands_[i].a; }
+  Index operand_b(Index i) const { return operands_[i].b; }
+  const std::string& label(Index i) const;
+  void set_label(Index i, std::string label);
+  // The lecture's `_op`: "+", "*", "tanh", "**2", "**-1", ... ("" for a leaf).
+  std::string op_string(Index i) const;
+  // A non-leaf's grad is about to be written by the user (it may be non-zero from now on).
+  void note_grad_written(Index i) {
+    if (op_[i] != Op::Leaf && i < dirty_lo_) dirty_lo_ = i;
+  }
+
+  // ---- generations: is a handle (index, generation) still naming the node it was made for?
+  std::uint32_t generation() const { return generation_; }
+  bool is_live(Index i, std::uint32_t generation) const {
+    return generation == generation_ ? i < size_ : is_live_slow(i, generation);
+  }
+
+  // ---- gradients
+  // grad(root) = 1, then every ancestor gets d root / d node. Leaves accumulate (PyTorch with
+  // retain_graph=True); intermediate nodes are recomputed, so a second call does not double count.
+  void backward(Index root);
+  // The lecture's `node._backward()`: push this node's grad into its operands, nothing else.
+  void backward_one(Index i);
+
+  // ---- reclaiming nodes
+  Index mark() const { return size_; }
+  // Drops every node created after `mark`; handles to them become stale. No-op if nothing to drop.
+  void rewind(Index mark);
+  // Keeps the nodes reachable from a pinned value (PinnedValue), slides them down in creation
+  // order, and rewrites the pinned handles. Unpinned handles above the first dropped node go stale.
+  void collect();
+  // collect() if the tape has grown past twice what survived the last collection (and past a floor).
+  void maybe_collect() {
+    if (size_ > collect_threshold_) [[unlikely]]
+      collect();
+  }
+  std::size_t pinned_count() const { return pinned_.size(); }
+  // Gives committed memory above the live nodes back to the OS (keeps `slack` nodes).
+  void release_unused(Index slack = 1u << 16);
+
+  // ---- checks
+  // Opt-in: raise NonFiniteError as soon as a nan/inf appears in forward or backward.
+  void set_detect_anomaly(bool on) { detect_anomaly_ = on; }
+  bool detect_anomaly() const { return detect_anomaly_; }
+  // A readable name for node i in error messages: "#12 'x1' (tanh)".
+  std::string describe(Index i) const;
+
+ private:
+  friend class PinnedValue;
+  struct Operands {
+    Index a, b;  // operand indices; a unary op has b == a, a leaf has both == its own index
+  };
+  struct Cut {
+    std::uint32_t generation;  // the generation this cut started
+    Index floor;               // handles older than `generation` are live only below `floor`
+  };
+
+  void grow();
+  void cut(Index floor);
+  bool is_live_slow(Index i, std::uint32_t generation) const;
+  void check_forward(Index i) const;
+  [[noreturn]] void throw_nonfinite_backward(Index node, Index operand, double g,
+                                             double partial) const;
+  template <bool kOnlyReached, bool kCheckFinite>
+  Index sweep(Index root);
+  void pin(PinnedValue* p);
+  void unpin(PinnedValue* p);
+  void retire();  // the owning thread ended: free the columns, every handle goes stale
+  friend struct TapeOwner;
+
+  // Columns, reserved once for kMaxNodes and committed as the tape grows.
+  double* data_ = nullptr;      // forward value of each node
+  double* grad_ = nullptr;      // d root / d node after backward
+  Op* op_ = nullptr;            // what made the node (printing, drawing, backward)
+  Operands* operands_ = nullptr;
+  Index size_ = 0;       // nodes in use
+  Index committed_ = 0;  // nodes backed by committed memory
+
+  Index dirty_lo_ = kMaxNodes;  // lowest non-leaf whose grad may be non-zero (kMaxNodes: none)
+  std::uint32_t generation_ = 0;
+  std::vector<Cut> cuts_;  // generations and floors increase from front to back
+  std::map<Index, std::string> labels_;
+  std::vector<std::uint64_t> reached_;  // bitset scratch for backward and collect
+  std::vector<Index> remap_;            // scratch for collect
+  std::vector<PinnedValue*> pinned_;
+  Index collect_threshold_ = kMaxNodes;
+  bool detect_anomaly_ = false;
+  bool retired_ = false;
+};
+
+// Rewinds this thread's tape on scope exit: every node created inside the scope is reclaimed.
+//   for (int step = 0; step < 100; ++step) {
+//     micrograd::TapeScope scope;  // the step's graph is reclaimed at the closing brace
+//     Value loss = ...; loss.backward(); ...
+//   }
+// Create the values you keep (parameters) before the scope. Steady state allocates nothing.
+class TapeScope {
+ public:
+  TapeScope() : tape_(Tape::current()), mark_(tape_.mark()) {}
+  ~TapeScope() { tape_.rewind(mark_); }
+  TapeScope(const TapeScope&) = delete;
+  TapeScope& operator=(const TapeScope&) = delete;
+
+ private:
+  Tape& tape_;
+  Tape::Index mark_;
+};
+
+// Turns the non-finite check of this thread's tape on or off (PyTorch: set_detect_anomaly).
+inline void set_detect_anomaly(bool on) { Tape::current().set_detect_anomaly(on); }
+
+namespace detail {
+extern thread_local Tape* this_thread_tape;  // null until Tape::current() first runs
+}
+
+}  // namespace micrograd

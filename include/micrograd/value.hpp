@@ -1,0 +1,166 @@
+// value.hpp: Value, micrograd's scalar with a gradient, as a small handle to a node on the tape.
+//
+// Every op of the lecture is here. The primitives (+, *, **, exp, log, tanh, relu, sigmoid) record
+// one node each; their forward values and local derivatives sit side by side in ops.hpp. The
+// derived ops are the same one-line compositions micrograd uses, so graphs, node counts and every
+// rounding step match micrograd: -a is a*(-1), a-b is a+(-b), a/b is a*b**-1, and a plain number
+// mixed into an expression becomes a leaf node.
+// Not here: storage and backward (tape.hpp), neural-net pieces (nn.hpp).
+#pragma once
+
+#include <cmath>
+#include <iosfwd>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "micrograd/tape.hpp"
+
+namespace micrograd {
+
+class Value {
+ public:
+  using Index = Tape::Index;
+
+  // An empty handle: using it raises std::logic_error. Exists so Values fit in containers.
+  Value() = default;
+  // A leaf on this thread's tape, like micrograd's Value(data). Implicit, as in `a * 2.0`.
+  Value(double data) : Value(Tape::current(), Tape::current().push_leaf(data)) {}  // NOLINT
+  Value(double data, std::string label) : Value(data) { set_label(std::move(label)); }
+
+  // ---- the node's numbers (references into the tape: `p.data() -= lr * p.grad()`)
+  double& data() const { return checked().data(index_); }
+  double& grad() const {
+    Tape& t = checked();
+    t.note_grad_written(index_);
+    return t.grad(index_);
+  }
+
+  // ---- what made it
+  const std::string& label() const { return checked().label(index_); }
+  void set_label(std::string label) const { checked().set_label(index_, std::move(label)); }
+  Op op() const { return checked().op(index_); }
+  std::string op_string() const { return checked().op_string(index_); }  // micrograd's `_op`
+  bool is_leaf() const { return op() == Op::Leaf; }
+  std::vector<Value> children() const;  // micrograd's `_prev`, in operand order
+  Index id() const { return index_; }   // stable node index (graphs, golden files)
+  Tape& tape() const { return checked(); }
+  bool valid() const { return tape_ != nullptr && tape_->is_live(index_, generation_); }
+
+  // ---- gradients
+  void backward() const { checked().backward(index_); }
+  void backward_one() const { checked().backward_one(index_); }  // the lecture's `_backward()`
+
+  // ---- micrograd's method spellings
+  Value exp() const;
+  Value log() const;
+  Value tanh() const;
+  Value relu() const;
+  Value sigmoid() const;
+
+  // Records `op` with operands a and b (b == a for unary ops) on a's tape. Checks both handles.
+  template <Op op>
+  static Value apply(const Value& a, const Value& b) {
+    Tape& t = a.checked_for_write();
+    b.check_same_tape(t);
+    const double out = detail::forward<op>(t.data(a.index_), t.data(b.index_));
+    return Value(t, t.push(op, out, a.index_, b.index_));
+  }
+
+ private:
+  Value(Tape& tape, Index index) : tape_(&tape), index_(index), generation_(tape.generation()) {}
+  friend class PinnedValue;
+  friend class Tape;
+
+  Tape& checked() const {
+    if (tape_ == nullptr || !tape_->is_live(index_, generation_)) [[unlikely]]
+      throw_unusable();
+    return *tape_;
+  }
+  Tape& checked_for_write() const {
+    Tape& t = checked();
+    if (&t != detail::this_thread_tape) [[unlikely]]
+      throw_foreign_thread();
+    return t;
+  }
+  void check_same_tape(Tape& t) const {
+    if (tape_ != &t) [[unlikely]]
+      throw_foreign_thread();
+    checked();
+  }
+  [[noreturn]] void throw_unusable() const;
+  [[noreturn]] void throw_foreign_thread() const;
+
+  Tape* tape_ = nullptr;
+  Index index_ = 0;
+  std::uint32_t generation_ = 0;  // the tape's generation when the handle was made
+};
+
+// ---- primitives (one node each; forward and derivative in ops.hpp)
+inline Value operator+(const Value& a, const Value& b) { return Value::apply<Op::Add>(a, b); }
+inline Value operator*(const Value& a, const Value& b) { return Value::apply<Op::Mul>(a, b); }
+inline Value pow(const Value& a, const Value& b) { return Value::apply<Op::Pow>(a, b); }
+inline Value pow(const Value& a, double c) { return Value::apply<Op::PowConst>(a, Value(c)); }
+inline Value exp(const Value& a) { return Value::apply<Op::Exp>(a, a); }
+inline Value log(const Value& a) { return Value::apply<Op::Log>(a, a); }
+inline Value tanh(const Value& a) { return Value::apply<Op::Tanh>(a, a); }
+inline Value relu(const Value& a) { return Value::apply<Op::Relu>(a, a); }
+inline Value sigmoid(const Value& a) { return Value::apply<Op::Sigmoid>(a, a); }
+
+// ---- derived ops, composed exactly as in micrograd's engine.py
+inline Value operator+(const Value& a, double b) { return a + Value(b); }   // __add__
+inline Value operator+(double a, const Value& b) { return b + Value(a); }   // __radd__
+inline Value operator*(const Value& a, double b) { return a * Value(b); }   // __mul__
+inline Value operator*(double a, const Value& b) { return b * Value(a); }   // __rmul__
+inline Value operator-(const Value& a) { return a * -1.0; }                 // __neg__
+inline Value operator-(const Value& a, const Value& b) { return a + (-b); } // __sub__
+inline Value operator-(const Value& a, double b) { return a + (-b); }       // __sub__, number
+inline Value operator-(double a, const Value& b) { return (-b) + a; }       // __rsub__
+inline Value operator/(const Value& a, const Value& b) { return a * pow(b, -1.0); }  // __truediv__
+inline Value operator/(const Value& a, double b) { return a * std::pow(b, -1.0); }   // number**-1
+inline Value operator/(double a, const Value& b) { return pow(b, -1.0) * a; }  // __rtruediv__
+inline Value pow(double a, const Value& b) { return pow(Value(a), b); }        // __rpow__
+
+// Python's `c += x` rebinds c to a new node; so do these.
+inline Value& operator+=(Value& a, const Value& b) { return a = a + b; }
+inline Value& operator-=(Value& a, const Value& b) { return a = a - b; }
+inline Value& operator*=(Value& a, const Value& b) { return a = a * b; }
+inline Value& operator/=(Value& a, const Value& b) { return a = a / b; }
+inline Value& operator+=(Value& a, double b) { return a = a + b; }
+inline Value& operator-=(Value& a, double b) { return a = a - b; }
+inline Value& operator*=(Value& a, double b) { return a = a * b; }
+inline Value& operator/=(Value& a, double b) { return a = a / b; }
+
+inline Value Value::exp() const { return micrograd::exp(*this); }
+inline Value Value::log() const { return micrograd::log(*this); }
+inline Value Value::tanh() const { return micrograd::tanh(*this); }
+inline Value Value::relu() const { return micrograd::relu(*this); }
+inline Value Value::sigmoid() const { return micrograd::sigmoid(*this); }
+
+// Sets grad = 0 for each value (micrograd: `for p in params: p.grad = 0`).
+void zero_grad(const std::vector<Value>& values);
+
+// micrograd's repr: "Value(data=2.0, grad=0.0)", numbers printed as Python prints floats.
+std::ostream& operator<<(std::ostream& os, const Value& v);
+std::string to_string(const Value& v);
+// A double printed the way Python's repr() prints a float: 2.0, 0.1, 1e-05, 1e+16, nan, inf.
+std::string python_float_repr(double x);
+
+// A Value that keeps its node (and everything the node was computed from) alive through
+// Tape::collect(), which may move the node: the handle inside is rewritten when it does.
+// The Python package wraps every Value in one; C++ code may use it with collect() as well.
+class PinnedValue {
+ public:
+  explicit PinnedValue(const Value& v);
+  PinnedValue(const PinnedValue& other) : PinnedValue(other.value_) {}
+  PinnedValue& operator=(const PinnedValue& other);
+  ~PinnedValue();
+  const Value& get() const { return value_; }
+
+ private:
+  friend class Tape;
+  Value value_;
+  std::size_t slot_ = 0;  // position in the tape's pinned list
+};
+
+}  // namespace micrograd

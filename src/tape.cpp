@@ -1,0 +1,383 @@
+// tape.cpp: the tape's memory, backward, and the two ways of reclaiming nodes (rewind, collect).
+#include "micrograd/tape.hpp"
+
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cmath>
+#include <new>
+#include <sstream>
+
+#include "micrograd/value.hpp"
+
+namespace micrograd {
+
+// ---------------------------------------------------------------------------------------------
+// Memory: each column reserves address space for kMaxNodes once (PROT_NONE: costs no memory) and
+// commits it in chunks as the tape grows. Nothing is ever copied to a bigger buffer, so peak memory
+// is what the nodes need, and references into a column stay valid.
+
+namespace {
+
+constexpr std::size_t kPage = 4096;
+constexpr Tape::Index kMinCommit = 1u << 16;  // nodes per commit step, at least
+
+template <class T>
+T* reserve_column() {
+  void* p = mmap(nullptr, sizeof(T) * std::size_t{Tape::kMaxNodes}, PROT_NONE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  // Huge pages cut page faults 512x when a big graph is first built (forward pass speed).
+  madvise(p, sizeof(T) * std::size_t{Tape::kMaxNodes}, MADV_HUGEPAGE);
+  return static_cast<T*>(p);
+}
+
+std::size_t page_round_up(std::size_t bytes) { return (bytes + kPage - 1) / kPage * kPage; }
+
+template <class T>
+void commit_column(T* column, Tape::Index from, Tape::Index to) {
+  const std::size_t begin = page_round_up(sizeof(T) * std::size_t{from});
+  const std::size_t end = page_round_up(sizeof(T) * std::size_t{to});
+  if (end > begin &&
+      mprotect(reinterpret_cast<char*>(column) + begin, end - begin, PROT_READ | PROT_WRITE) != 0)
+    throw std::bad_alloc();
+}
+
+template <class T>
+void decommit_column(T* column, Tape::Index from, Tape::Index to) {
+  const std::size_t begin = page_round_up(sizeof(T) * std::size_t{from});
+  const std::size_t end = page_round_up(sizeof(T) * std::size_t{to});
+  if (end > begin) {
+    char* p = reinterpret_cast<char*>(column) + begin;
+    madvise(p, end - begin, MADV_DONTNEED);
+    mprotect(p, end - begin, PROT_NONE);
+  }
+}
+
+template <class T>
+void unmap_column(T*& column) {
+  if (column != nullptr) munmap(column, sizeof(T) * std::size_t{Tape::kMaxNodes});
+  column = nullptr;
+}
+
+bool bit(const std::vector<std::uint64_t>& bits, Tape::Index i) {
+  return (bits[i >> 6] >> (i & 63)) & 1u;
+}
+void set_bit(std::vector<std::uint64_t>& bits, Tape::Index i) {
+  bits[i >> 6] |= std::uint64_t{1} << (i & 63);
+}
+
+constexpr Tape::Index kMinCollect = 1u << 16;  // never collect a tape smaller than this
+
+}  // namespace
+
+Tape::Tape()
+    : data_(reserve_column<double>()),
+      grad_(reserve_column<double>()),
+      op_(reserve_column<Op>()),
+      operands_(reserve_column<Operands>()) {}
+
+Tape::~Tape() { retire(); }
+
+void Tape::grow() {
+  if (retired_) throw StaleValueError("micrograd: this thread's tape was already destroyed");
+  if (committed_ == kMaxNodes)
+    throw std::length_error("micrograd: the tape is full (2^31 nodes); rewind or collect it");
+  const Index step = std::max(kMinCommit, std::min(committed_, Index{1} << 24));
+  const Index to = static_cast<Index>(std::min<std::size_t>(kMaxNodes, std::size_t{committed_} + step));
+  commit_column(data_, committed_, to);
+  commit_column(grad_, committed_, to);
+  commit_column(op_, committed_, to);
+  commit_column(operands_, committed_, to);
+  committed_ = to;
+}
+
+void Tape::release_unused(Index slack) {
+  const Index keep = static_cast<Index>(std::min<std::size_t>(committed_, std::size_t{size_} + slack));
+  // Round down to a boundary that is page-aligned in every column (8 B/node: 512 nodes a page).
+  const Index from = (keep + 4095) / 4096 * 4096;
+  if (from >= committed_) return;
+  decommit_column(data_, from, committed_);
+  decommit_column(grad_, from, committed_);
+  decommit_column(op_, from, committed_);
+  decommit_column(operands_, from, committed_);
+  committed_ = from;
+}
+
+void Tape::retire() {
+  if (retired_) return;
+  retired_ = true;
+  unmap_column(data_);
+  unmap_column(grad_);
+  unmap_column(op_);
+  unmap_column(operands_);
+  cut(0);
+  size_ = committed_ = 0;
+  labels_.clear();
+  for (PinnedValue* p : pinned_) p->slot_ = static_cast<std::size_t>(-1);
+  pinned_.clear();
+}
+
+// ---------------------------------------------------------------------------------------------
+// One tape per thread. The Tape object itself is never freed (a few hundred bytes per thread that
+// ever ran): handles that outlive their thread then raise StaleValueError instead of dangling.
+
+namespace detail {
+thread_local Tape* this_thread_tape = nullptr;
+}
+
+struct TapeOwner {
+  Tape* tape = nullptr;
+  ~TapeOwner() {
+    if (tape != nullptr) tape->retire();
+    detail::this_thread_tape = nullptr;
+  }
+};
+
+Tape& Tape::current() {
+  if (detail::this_thread_tape == nullptr) [[unlikely]] {
+    static thread_local TapeOwner owner;
+    owner.tape = new Tape();  // intentionally never deleted, see above
+    detail::this_thread_tape = owner.tape;
+  }
+  return *detail::this_thread_tape;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Generations. Every handle remembers the tape's generation when it was made. Each cut (a rewind
+// or a collect that dropped nodes) starts a new generation and records its floor: handles older
+// than the cut stay live only below the floor. Cuts whose floor is not below a later cut's floor
+// are dropped, so a training loop that rewinds to the same mark keeps one entry.
+
+void Tape::cut(Index floor) {
+  while (!cuts_.empty() && cuts_.back().floor >= floor) cuts_.pop_back();
+  if (generation_ == UINT32_MAX)
+    throw std::overflow_error("micrograd: the tape was rewound 2^32 times; start a new thread");
+  ++generation_;
+  cuts_.push_back({generation_, floor});
+}
+
+bool Tape::is_live_slow(Index i, std::uint32_t generation) const {
+  if (generation > generation_) return false;
+  // The first cut made after the handle: its floor is the lowest of all later floors.
+  auto later = std::upper_bound(cuts_.begin(), cuts_.end(), generation,
+                                [](std::uint32_t g, const Cut& c) { return g < c.generation; });
+  return later != cuts_.end() && i < later->floor && i < size_;
+}
+
+void Tape::rewind(Index mark) {
+  if (mark >= size_) return;
+  cut(mark);
+  size_ = mark;
+  if (dirty_lo_ >= mark) dirty_lo_ = kMaxNodes;
+  labels_.erase(labels_.lower_bound(mark), labels_.end());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Backward.
+//
+// Fast path (a fresh graph: every non-leaf below the root has grad 0): one reverse loop. A node
+// with grad 0 is skipped, which also skips every node the root does not reach.
+// Slow path (some non-leaf below the root may hold an old grad, e.g. a second backward): first
+// mark what the root reaches and zero those non-leaves, then the same loop over marked nodes only.
+// Either way leaves accumulate, like PyTorch with retain_graph=True.
+
+template <bool kOnlyReached, bool kCheckFinite>
+Tape::Index Tape::sweep(Index root) {
+  Index lowest = kMaxNodes;  // lowest non-leaf that passed a gradient on
+  for (Index i = root + 1; i-- > 0;) {
+    if constexpr (kOnlyReached) {
+      if (!bit(reached_, i)) continue;
+    }
+    const double g = grad_[i];
+    const Op op = op_[i];
+    if (g == 0.0 || op == Op::Leaf) continue;
+    lowest = i;
+    const Index ia = operands_[i].a, ib = operands_[i].b;
+    const double a = data_[ia], b = data_[ib], out = data_[i];
+    switch (op) {
+#define MICROGRAD_OP_BACKWARD(name, symbol, arity, forward, da, db) \
+  case Op::name:                                                    \
+    if constexpr (arity >= 1) {                                     \
+      if constexpr (kCheckFinite) {                                 \
+        if (!std::isfinite(g * (da))) throw_nonfinite_backward(i, ia, g, (da)); \
+      }                                                             \
+      grad_[ia] += g * (da);                                        \
+    }                                                               \
+    if constexpr (arity == 2) {                                     \
+      if constexpr (kCheckFinite) {                                 \
+        if (!std::isfinite(g * (db))) throw_nonfinite_backward(i, ib, g, (db)); \
+      }                                                             \
+      grad_[ib] += g * (db);                                        \
+    }                                                               \
+    break;
+      MICROGRAD_OPS(MICROGRAD_OP_BACKWARD)
+#undef MICROGRAD_OP_BACKWARD
+      case Op::Count:
+        break;
+    }
+    (void)a, (void)b, (void)out;
+  }
+  return lowest;
+}
+
+void Tape::backward(Index root) {
+  if (op_[root] == Op::Leaf) {
+    grad_[root] += 1.0;
+    return;
+  }
+  const bool fresh = dirty_lo_ > root;
+  if (!fresh) {
+    reached_.assign(std::size_t{root} / 64 + 1, 0);
+    set_bit(reached_, root);
+    for (Index i = root + 1; i-- > 0;) {
+      if (!bit(reached_, i) || op_[i] == Op::Leaf) continue;
+      grad_[i] = 0.0;
+      set_bit(reached_, operands_[i].a);
+      if (arity(op_[i]) == 2) set_bit(reached_, operands_[i].b);
+    }
+  }
+  grad_[root] = 1.0;
+  Index lowest;
+  if (fresh)
+    lowest = detect_anomaly_ ? sweep<false, true>(root) : sweep<false, false>(root);
+  else
+    lowest = detect_anomaly_ ? sweep<true, true>(root) : sweep<true, false>(root);
+  dirty_lo_ = std::min({dirty_lo_, lowest, root});
+}
+
+void Tape::backward_one(Index i) {
+  const Op op = op_[i];
+  if (op == Op::Leaf) return;
+  const Index ia = operands_[i].a, ib = operands_[i].b;
+  const detail::Partials p = detail::local_derivatives(op, data_[ia], data_[ib], data_[i]);
+  note_grad_written(ia);
+  grad_[ia] += grad_[i] * p.da;
+  if (arity(op) == 2) {
+    note_grad_written(ib);
+    grad_[ib] += grad_[i] * p.db;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Collect: keep every node a PinnedValue reaches (one reverse pass marks them: operands have lower
+// indices), slide the kept nodes down in order (so creation order stays topological), remap
+// operand indices and pinned handles. Linear time, no recursion. Nodes below the first dropped
+// one do not move, so parameters created first stay where they are.
+
+void Tape::collect() {
+  const Index n = size_;
+  reached_.assign(std::size_t{n} / 64 + 1, 0);
+  std::vector<char> live(pinned_.size());
+  for (std::size_t k = 0; k < pinned_.size(); ++k) {
+    const Value& v = pinned_[k]->value_;
+    live[k] = is_live(v.index_, v.generation_);
+    if (live[k]) set_bit(reached_, v.index_);
+  }
+  for (Index i = n; i-- > 0;) {
+    if (!bit(reached_, i) || op_[i] == Op::Leaf) continue;
+    set_bit(reached_, operands_[i].a);
+    set_bit(reached_, operands_[i].b);  // also PowConst's exponent, which is not a child
+  }
+  Index first = 0;
+  while (first < n && bit(reached_, first)) ++first;
+  if (first < n) {
+    remap_.assign(n - first, kMaxNodes);
+    auto moved = [&](Index j) { return j < first ? j : remap_[j - first]; };
+    Index next = first;
+    for (Index i = first; i < n; ++i) {
+      if (!bit(reached_, i)) continue;
+      remap_[i - first] = next;
+      data_[next] = data_[i];
+      grad_[next] = grad_[i];
+      op_[next] = op_[i];
+      operands_[next] = op_[i] == Op::Leaf ? Operands{next, next}
+                                           : Operands{moved(operands_[i].a), moved(operands_[i].b)};
+      ++next;
+    }
+    std::map<Index, std::string> labels;
+    for (auto& [i, text] : labels_)
+      if (moved(i) != kMaxNodes) labels.emplace_hint(labels.end(), moved(i), std::move(text));
+    labels_ = std::move(labels);
+    size_ = next;
+    if (dirty_lo_ >= first && dirty_lo_ != kMaxNodes) dirty_lo_ = first;
+    cut(first);
+    for (std::size_t k = 0; k < pinned_.size(); ++k) {
+      if (!live[k]) continue;
+      Value& v = pinned_[k]->value_;
+      v.index_ = moved(v.index_);
+      v.generation_ = generation_;
+    }
+  }
+  collect_threshold_ = std::max<Index>(kMinCollect, size_ > kMaxNodes / 2 ? kMaxNodes : 2 * size_);
+}
+
+void Tape::pin(PinnedValue* p) {
+  p->slot_ = pinned_.size();
+  pinned_.push_back(p);
+  if (collect_threshold_ == kMaxNodes) collect_threshold_ = std::max(kMinCollect, 2 * size_);
+}
+
+void Tape::unpin(PinnedValue* p) {
+  if (p->slot_ >= pinned_.size() || pinned_[p->slot_] != p) return;
+  pinned_[p->slot_] = pinned_.back();
+  pinned_[p->slot_]->slot_ = p->slot_;
+  pinned_.pop_back();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Labels, names, errors.
+
+const std::string& Tape::label(Index i) const {
+  static const std::string empty;
+  auto it = labels_.find(i);
+  return it == labels_.end() ? empty : it->second;
+}
+
+void Tape::set_label(Index i, std::string label) {
+  if (label.empty())
+    labels_.erase(i);
+  else
+    labels_[i] = std::move(label);
+}
+
+std::string Tape::op_string(Index i) const {
+  const Op op = op_[i];
+  if (op != Op::PowConst) return symbol(op);
+  // micrograd writes f'**{other}': "**2" for an int exponent. We print integral exponents as ints.
+  const double c = data_[operands_[i].b];
+  if (std::isfinite(c) && c == std::floor(c) && std::fabs(c) < 1e15)
+    return "**" + std::to_string(static_cast<long long>(c));
+  return "**" + python_float_repr(c);
+}
+
+std::string Tape::describe(Index i) const {
+  std::ostringstream s;
+  s << '#' << i;
+  if (const std::string& l = label(i); !l.empty()) s << " '" << l << "'";
+  s << " (" << (op_[i] == Op::Leaf ? std::string("leaf") : op_string(i)) << ", data "
+    << python_float_repr(data_[i]) << ")";
+  return s.str();
+}
+
+void Tape::check_forward(Index i) const {
+  if (std::isfinite(data_[i])) return;
+  std::ostringstream s;
+  s << "micrograd: non-finite value " << python_float_repr(data_[i]) << " produced by "
+    << describe(i);
+  const Op op = op_[i];
+  if (arity(op) >= 1) s << " from " << describe(operands_[i].a);
+  if (arity(op) == 2) s << " and " << describe(operands_[i].b);
+  if (op == Op::Leaf) s << " (a leaf created from a non-finite number)";
+  throw NonFiniteError(s.str());
+}
+
+void Tape::throw_nonfinite_backward(Index node, Index operand, double g, double partial) const {
+  std::ostringstream s;
+  s << "micrograd: backward produced a non-finite gradient for " << describe(operand)
+    << " through " << describe(node) << ": upstream grad " << python_float_repr(g)
+    << " times local derivative " << python_float_repr(partial);
+  throw NonFiniteError(s.str());
+}
+
+}  // namespace micrograd

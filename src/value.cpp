@@ -1,0 +1,109 @@
+// value.cpp: the cold parts of Value: children, printing, errors, pinning.
+#include "micrograd/value.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <ostream>
+#include <sstream>
+
+namespace micrograd {
+
+std::vector<Value> Value::children() const {
+  Tape& t = checked();
+  const Op op = t.op(index_);
+  std::vector<Value> out;
+  if (arity(op) >= 1) out.push_back(Value(t, t.operand_a(index_)));
+  if (arity(op) == 2) out.push_back(Value(t, t.operand_b(index_)));
+  return out;
+}
+
+void Value::throw_unusable() const {
+  if (tape_ == nullptr)
+    throw std::logic_error(
+        "micrograd: this Value is empty (default-constructed); assign it a number or a result "
+        "first");
+  std::ostringstream s;
+  s << "micrograd: Value #" << index_
+    << " was reclaimed: its node was dropped when the tape was rewound (a TapeScope ended) or "
+       "collected, or its thread ended. Create values you keep across steps (parameters) before "
+       "the TapeScope, or keep them pinned.";
+  throw StaleValueError(s.str());
+}
+
+void Value::throw_foreign_thread() const {
+  throw std::logic_error(
+      "micrograd: this Value lives on another thread's tape (each thread has its own tape); "
+      "combine only values created on the same thread, or copy numbers with Value(x.data())");
+}
+
+void zero_grad(const std::vector<Value>& values) {
+  for (const Value& v : values) v.grad() = 0.0;
+}
+
+std::string python_float_repr(double x) {
+  if (std::isnan(x)) return "nan";
+  if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
+  char buf[64];
+  // Shortest round-trip digits, as Python's repr: "d.dddde+XX".
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::scientific);
+  std::string sci(buf, end);
+  std::string sign;
+  if (sci[0] == '-') {
+    sign = "-";
+    sci.erase(0, 1);
+  }
+  const auto e = sci.find('e');
+  std::string digits = sci.substr(0, e);
+  if (digits.size() > 1) digits.erase(1, 1);  // drop the '.'
+  const int exponent = std::atoi(sci.c_str() + e + 1);
+  const int decpt = exponent + 1;  // value = 0.<digits> * 10^decpt
+  const int n = static_cast<int>(digits.size());
+  std::string out;
+  if (decpt <= -4 || decpt > 16) {  // Python switches to exponent notation here
+    out = digits.substr(0, 1);
+    if (n > 1) out += "." + digits.substr(1);
+    char exp[16];
+    std::snprintf(exp, sizeof exp, "e%c%02d", exponent < 0 ? '-' : '+', std::abs(exponent));
+    out += exp;
+  } else if (decpt <= 0) {
+    out = "0." + std::string(-decpt, '0') + digits;
+  } else if (decpt < n) {
+    out = digits.substr(0, decpt) + "." + digits.substr(decpt);
+  } else {
+    out = digits + std::string(decpt - n, '0') + ".0";
+  }
+  return sign + out;
+}
+
+std::ostream& operator<<(std::ostream& os, const Value& v) {
+  return os << "Value(data=" << python_float_repr(v.data())
+            << ", grad=" << python_float_repr(v.tape().grad(v.id())) << ")";
+}
+
+std::string to_string(const Value& v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
+
+// ---- PinnedValue
+
+PinnedValue::PinnedValue(const Value& v) : value_(v) { value_.checked().pin(this); }
+
+PinnedValue& PinnedValue::operator=(const PinnedValue& other) {
+  if (this == &other) return *this;
+  Value v = other.value_;
+  v.checked();
+  if (value_.tape_ != nullptr) value_.tape_->unpin(this);
+  value_ = v;
+  value_.tape_->pin(this);
+  return *this;
+}
+
+PinnedValue::~PinnedValue() {
+  if (value_.tape_ != nullptr) value_.tape_->unpin(this);
+}
+
+}  // namespace micrograd

@@ -1,0 +1,286 @@
+// Tests for value.hpp: the lecture's and micrograd's exact numbers, every op, printing.
+#include "micrograd/value.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+using micrograd::Value;
+
+namespace {
+
+// Every test starts from an empty region of this thread's tape and leaves nothing behind.
+class ValueTest : public ::testing::Test {
+ protected:
+  micrograd::TapeScope scope_;
+};
+
+TEST_F(ValueTest, LectureExpressionL) {
+  Value a(2.0, "a"), b(-3.0, "b"), c(10.0, "c");
+  Value e = a * b;
+  e.set_label("e");
+  Value d = e + c;
+  d.set_label("d");
+  Value f(-2.0, "f");
+  Value L = d * f;
+  L.set_label("L");
+  L.backward();
+  EXPECT_EQ(L.data(), -8.0);
+  EXPECT_EQ(L.grad(), 1.0);
+  EXPECT_EQ(a.grad(), 6.0);
+  EXPECT_EQ(b.grad(), -4.0);
+  EXPECT_EQ(c.grad(), -2.0);
+  EXPECT_EQ(e.grad(), -2.0);
+  EXPECT_EQ(d.grad(), -2.0);
+  EXPECT_EQ(f.grad(), 4.0);
+  EXPECT_EQ(e.label(), "e");
+  EXPECT_EQ(L.op_string(), "*");
+  EXPECT_EQ(d.op_string(), "+");
+  ASSERT_EQ(d.children().size(), 2u);
+  EXPECT_EQ(d.children()[0].id(), e.id());
+  EXPECT_EQ(d.children()[1].id(), c.id());
+}
+
+struct Neuron {
+  Value x1{2.0, "x1"}, x2{0.0, "x2"}, w1{-3.0, "w1"}, w2{1.0, "w2"}, b{6.8813735870195432, "b"};
+  Value n() const { return x1 * w1 + x2 * w2 + b; }
+};
+
+void expect_lecture_neuron_grads(const Neuron& z) {
+  EXPECT_NEAR(z.x1.grad(), -1.5, 1e-12);
+  EXPECT_NEAR(z.w1.grad(), 1.0, 1e-12);
+  EXPECT_NEAR(z.x2.grad(), 0.5, 1e-12);
+  EXPECT_NEAR(z.w2.grad(), 0.0, 1e-12);
+  EXPECT_NEAR(z.b.grad(), 0.5, 1e-12);
+}
+
+TEST_F(ValueTest, LectureNeuronTanh) {
+  Neuron z;
+  Value o = z.n().tanh();
+  o.backward();
+  EXPECT_NEAR(o.data(), 0.7071067811865476, 1e-15);
+  EXPECT_EQ(o.op_string(), "tanh");
+  expect_lecture_neuron_grads(z);
+}
+
+TEST_F(ValueTest, LectureNeuronTanhThroughExp) {
+  Neuron z;
+  Value e = (2 * z.n()).exp();
+  Value o = (e - 1) / (e + 1);
+  o.backward();
+  EXPECT_NEAR(o.data(), 0.7071067811865476, 1e-15);
+  expect_lecture_neuron_grads(z);
+}
+
+TEST_F(ValueTest, ReusedNodeAccumulates) {
+  Value a(3.0, "a");
+  Value b = a + a;
+  b.backward();
+  EXPECT_EQ(a.grad(), 2.0);
+}
+
+TEST_F(ValueTest, LectureBugExampleTwoPaths) {
+  Value a(-2.0, "a"), b(3.0, "b");
+  Value f = (a * b) * (a + b);
+  f.backward();
+  EXPECT_EQ(f.data(), -6.0);
+  EXPECT_EQ(a.grad(), -3.0);
+  EXPECT_EQ(b.grad(), -8.0);
+}
+
+TEST_F(ValueTest, MicrogradReadmeExample) {
+  Value a(-4.0), b(2.0);
+  Value c = a + b;
+  Value d = a * b + pow(b, 3);
+  c += c + 1;
+  c += 1 + c + (-a);
+  d += d * 2 + (b + a).relu();
+  d += 3 * d + (b - a).relu();
+  Value e = c - d;
+  Value f = pow(e, 2);
+  Value g = f / 2.0;
+  g += 10.0 / f;
+  g.backward();
+  EXPECT_EQ(g.data(), 2421.0 / 98.0);
+  EXPECT_NEAR(g.data(), 24.70408163265306, 1e-12);
+  EXPECT_NEAR(a.grad(), 138.83381924198252, 1e-12);
+  EXPECT_NEAR(b.grad(), 645.5772594752186, 1e-12);
+  EXPECT_EQ(f.op_string(), "**2");
+}
+
+TEST_F(ValueTest, DoubleBackwardAccumulatesLeavesOnlyLikePyTorch) {
+  Value x(3.0, "x");
+  Value z = 2 * x * x;
+  z.backward();
+  EXPECT_EQ(x.grad(), 12.0);
+  z.backward();
+  EXPECT_EQ(x.grad(), 24.0);  // micrograd gives 36: it re-accumulates into the intermediate 2*x
+  EXPECT_EQ(z.grad(), 1.0);
+}
+
+TEST_F(ValueTest, SecondBackwardFromAnotherRootLeavesUnrelatedGradsAlone) {
+  Value x(2.0), y(5.0);
+  Value p = x * y;  // graph 1
+  Value q = p + 1;
+  q.backward();
+  Value r = x * 3;  // graph 2 shares only the leaf x
+  r.backward();
+  EXPECT_EQ(p.grad(), 1.0);  // graph 1's intermediate keeps what its backward gave it
+  EXPECT_EQ(x.grad(), 5.0 + 3.0);
+  EXPECT_EQ(y.grad(), 2.0);
+}
+
+TEST_F(ValueTest, BackwardAfterManualGradWriteRecomputesIntermediates) {
+  Value x(2.0);
+  Value h = x * x;
+  Value o = h * 3;
+  h.grad() = 100.0;  // the lecture sets grads by hand before calling backward
+  o.backward();
+  EXPECT_EQ(h.grad(), 3.0);
+  EXPECT_EQ(x.grad(), 12.0);
+}
+
+TEST_F(ValueTest, LectureManualBackwardOneNodeAtATime) {
+  Neuron z;
+  Value n = z.n();
+  Value o = n.tanh();
+  o.grad() = 1.0;
+  o.backward_one();
+  EXPECT_NEAR(n.grad(), 0.5, 1e-12);
+  n.backward_one();
+  EXPECT_NEAR(z.b.grad(), 0.5, 1e-12);
+}
+
+TEST_F(ValueTest, DerivedOpsComposeLikeMicrograd) {
+  Value a(3.0);
+  Value n = -a;  // a * -1
+  EXPECT_EQ(n.op_string(), "*");
+  EXPECT_EQ(n.children()[1].data(), -1.0);
+  Value s = a - 2.0;  // a + (-2)
+  EXPECT_EQ(s.op_string(), "+");
+  EXPECT_EQ(s.children()[1].data(), -2.0);
+  Value q = a / 4.0;  // a * 4**-1 = a * 0.25
+  EXPECT_EQ(q.op_string(), "*");
+  EXPECT_EQ(q.children()[1].data(), 0.25);
+  Value r = 2.0 / a;  // a**-1 * 2
+  EXPECT_EQ(r.op_string(), "*");
+  EXPECT_EQ(r.children()[0].op_string(), "**-1");
+  EXPECT_EQ(r.children()[0].children().size(), 1u);  // the exponent is not a child
+  EXPECT_DOUBLE_EQ(r.data(), 2.0 / 3.0);
+  Value t = 1.0 - a;  // (-a) + 1
+  EXPECT_EQ(t.data(), -2.0);
+  EXPECT_EQ(pow(a, 0.5).op_string(), "**0.5");
+}
+
+TEST_F(ValueTest, CompoundAssignmentRebindsToANewNode) {
+  Value c(1.0);
+  const auto before = c.id();
+  c += c + 1;  // c = c + (c + 1)
+  EXPECT_NE(c.id(), before);
+  EXPECT_EQ(c.data(), 3.0);
+  c *= 2.0;
+  c -= 1.0;
+  c /= 5.0;
+  EXPECT_EQ(c.data(), 1.0);
+}
+
+TEST_F(ValueTest, PowWithValueExponentGivesBothGradients) {
+  Value a(2.0), b(3.0);
+  Value p = pow(a, b);
+  p.backward();
+  EXPECT_EQ(p.data(), 8.0);
+  EXPECT_DOUBLE_EQ(a.grad(), 12.0);                // b * a^(b-1)
+  EXPECT_DOUBLE_EQ(b.grad(), 8.0 * std::log(2.0));  // a^b * log a
+  Value c(3.0);
+  Value q = pow(2.0, c);  // __rpow__
+  q.backward();
+  EXPECT_EQ(q.data(), 8.0);
+  EXPECT_DOUBLE_EQ(c.grad(), 8.0 * std::log(2.0));
+}
+
+TEST_F(ValueTest, PowZeroBaseExponentGradientIsZeroLikePyTorch) {
+  Value a(0.0), b(2.0);
+  Value p = pow(a, b);
+  p.backward();
+  EXPECT_EQ(a.grad(), 0.0);
+  EXPECT_EQ(b.grad(), 0.0);
+}
+
+TEST_F(ValueTest, UnaryOpsAndDerivatives) {
+  struct Case {
+    Value (*f)(const Value&);
+    double x, y, dy;
+  };
+  const Case cases[] = {
+      {micrograd::exp, 1.0, std::exp(1.0), std::exp(1.0)},
+      {micrograd::log, 2.0, std::log(2.0), 0.5},
+      {micrograd::tanh, 0.5, std::tanh(0.5), 1 - std::tanh(0.5) * std::tanh(0.5)},
+      {micrograd::relu, 1.5, 1.5, 1.0},
+      {micrograd::relu, -1.5, 0.0, 0.0},
+      {micrograd::relu, 0.0, 0.0, 0.0},  // relu'(0) = 0, as micrograd and PyTorch
+      {micrograd::sigmoid, 0.0, 0.5, 0.25},
+  };
+  for (const Case& c : cases) {
+    Value x(c.x);
+    Value y = c.f(x);
+    y.backward();
+    EXPECT_DOUBLE_EQ(y.data(), c.y) << y.op_string() << " at " << c.x;
+    EXPECT_DOUBLE_EQ(x.grad(), c.dy) << y.op_string() << " at " << c.x;
+  }
+}
+
+TEST_F(ValueTest, NonFiniteArithmeticFollowsIeee) {
+  Value a(-1.0), z(0.0), big(1000.0);
+  EXPECT_TRUE(std::isnan(log(a).data()));
+  EXPECT_TRUE(std::isinf((Value(1.0) / z).data()));
+  EXPECT_TRUE(std::isinf(exp(big).data()));
+  EXPECT_EQ(log(z).data(), -HUGE_VAL);
+  Value s = log(z);
+  s.backward();
+  EXPECT_TRUE(std::isinf(z.grad()));
+}
+
+TEST_F(ValueTest, PrintsLikeMicrograd) {
+  Value a(2.0);
+  EXPECT_EQ(micrograd::to_string(a), "Value(data=2.0, grad=0.0)");
+  Value b = a * 0.1;
+  b.backward();
+  EXPECT_EQ(micrograd::to_string(b), "Value(data=0.2, grad=1.0)");
+  EXPECT_EQ(micrograd::to_string(a), "Value(data=2.0, grad=0.1)");
+}
+
+TEST(PythonFloatRepr, MatchesPython) {
+  using micrograd::python_float_repr;
+  EXPECT_EQ(python_float_repr(2.0), "2.0");
+  EXPECT_EQ(python_float_repr(-8.0), "-8.0");
+  EXPECT_EQ(python_float_repr(0.1), "0.1");
+  EXPECT_EQ(python_float_repr(0.7071067811865476), "0.7071067811865476");
+  EXPECT_EQ(python_float_repr(24.70408163265306), "24.70408163265306");
+  EXPECT_EQ(python_float_repr(1e-05), "1e-05");
+  EXPECT_EQ(python_float_repr(0.0001), "0.0001");
+  EXPECT_EQ(python_float_repr(1.5e-07), "1.5e-07");
+  EXPECT_EQ(python_float_repr(1e16), "1e+16");
+  EXPECT_EQ(python_float_repr(1234567890123456.0), "1234567890123456.0");
+  EXPECT_EQ(python_float_repr(-0.0), "-0.0");
+  EXPECT_EQ(python_float_repr(0.0), "0.0");
+  EXPECT_EQ(python_float_repr(std::nan("")), "nan");
+  EXPECT_EQ(python_float_repr(-HUGE_VAL), "-inf");
+  EXPECT_EQ(python_float_repr(1.7976931348623157e308), "1.7976931348623157e+308");
+}
+
+TEST_F(ValueTest, ZeroGrad) {
+  Value a(1.0), b(2.0);
+  (a * b).backward();
+  micrograd::zero_grad({a, b});
+  EXPECT_EQ(a.grad(), 0.0);
+  EXPECT_EQ(b.grad(), 0.0);
+}
+
+TEST(ValueEmpty, UsingAnEmptyValueThrows) {
+  Value v;
+  EXPECT_FALSE(v.valid());
+  EXPECT_THROW(v.data(), std::logic_error);
+  EXPECT_THROW(v + 1.0, std::logic_error);
+}
+
+}  // namespace
