@@ -1,1 +1,276 @@
-// placeholder
+// Tests for tape.hpp: memory reuse, stale handles, collection, threads, deep graphs, nan checks.
+#include "micrograd/tape.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+#include <thread>
+
+#include "micrograd/value.hpp"
+
+using micrograd::PinnedValue;
+using micrograd::StaleValueError;
+using micrograd::Tape;
+using micrograd::TapeScope;
+using micrograd::Value;
+
+namespace {
+
+TEST(Tape, NodesAreStoredInCreationOrder) {
+  TapeScope scope;
+  Value a(1.0), b(2.0);
+  Value c = a * b;
+  EXPECT_EQ(b.id(), a.id() + 1);
+  EXPECT_EQ(c.id(), b.id() + 1);
+  EXPECT_EQ(sizeof(Value), 16u);  // a small, trivially copyable handle
+  EXPECT_TRUE(std::is_trivially_copyable_v<Value>);
+}
+
+TEST(Tape, ScopeRewindsAndReusesTheSameSlots) {
+  Tape& tape = Tape::current();
+  Value w(0.5, "w");  // a parameter, created before the loop
+  const auto mark = tape.size();
+  Value::Index first_id = 0;
+  for (int step = 0; step < 3; ++step) {
+    TapeScope scope;
+    Value y = w * 3.0 + 1.0;
+    y.backward();
+    if (step == 0) first_id = y.id();
+    EXPECT_EQ(y.id(), first_id);  // the same slots every step: steady state allocates nothing
+    w.data() -= 0.1 * w.grad();
+    w.grad() = 0.0;
+  }
+  EXPECT_EQ(tape.size(), mark);
+  EXPECT_DOUBLE_EQ(w.data(), 0.5 - 3 * 0.3);
+}
+
+TEST(Tape, StaleHandleRaisesAClearError) {
+  Value kept;
+  {
+    TapeScope scope;
+    kept = Value(1.0) + 2.0;
+  }
+  Value reuse = Value(7.0) * 2.0;  // reuses the slot `kept` pointed at
+  EXPECT_FALSE(kept.valid());
+  EXPECT_THROW(kept.data(), StaleValueError);
+  EXPECT_THROW(kept + 1.0, StaleValueError);
+  EXPECT_THROW(kept.backward(), StaleValueError);
+  try {
+    (void)kept.grad();
+    FAIL() << "expected StaleValueError";
+  } catch (const StaleValueError& e) {
+    EXPECT_NE(std::string(e.what()).find("reclaimed"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(reuse.data(), 14.0);
+}
+
+TEST(Tape, HandlesBelowTheMarkSurviveManyRewinds) {
+  Value p(3.0);
+  Value inner_old;
+  for (int i = 0; i < 1000; ++i) {
+    TapeScope outer;
+    Value q = p * 2.0;
+    {
+      TapeScope inner;
+      inner_old = q + 1.0;
+    }
+    EXPECT_TRUE(q.valid());
+    EXPECT_FALSE(inner_old.valid());
+    EXPECT_EQ(q.data(), 6.0);
+  }
+  EXPECT_TRUE(p.valid());
+  EXPECT_EQ(p.data(), 3.0);
+}
+
+TEST(Tape, TenMillionNodeChainRunsForwardAndBackward) {
+  TapeScope scope;
+  Value x(1.0, "x");
+  Value y = x;
+  constexpr int kLinks = 5'000'000;  // 2 nodes per link: a constant leaf and an add
+  for (int i = 0; i < kLinks; ++i) y = y + 1e-7;
+  y.backward();
+  EXPECT_GE(Tape::current().size(), 10'000'000u);
+  EXPECT_NEAR(y.data(), 1.0 + kLinks * 1e-7, 1e-6);
+  EXPECT_EQ(x.grad(), 1.0);
+}
+
+TEST(Tape, DeepTanhChainGradientIsTheProductOfLocalDerivatives) {
+  TapeScope scope;
+  Value x(0.3);
+  Value y = x;
+  double expected = 1.0, v = 0.3;
+  for (int i = 0; i < 1'000'000; ++i) {
+    y = tanh(y * 1.0 + 0.0);  // the W2a link shape; the product of derivatives decays ~ i^-1.5
+    v = std::tanh(v * 1.0 + 0.0);
+    expected *= (1 - v * v) * 1.0;
+  }
+  y.backward();
+  EXPECT_EQ(y.data(), v);
+  EXPECT_NEAR(x.grad(), expected, 1e-9 * std::fabs(expected));
+}
+
+TEST(Tape, CollectKeepsWhatPinnedValuesReachAndMovesIt) {
+  Tape& tape = Tape::current();
+  TapeScope scope;
+  Value a(2.0, "a");
+  PinnedValue param(a);
+  Value garbage = a * 100.0;  // unreachable from any pinned value after this line
+  for (int i = 0; i < 100; ++i) garbage = garbage + 1.0;
+  Value b(3.0, "b");
+  PinnedValue result(a * b + 1.0);
+  const auto before = tape.size();
+  tape.collect();
+  EXPECT_LT(tape.size(), before);
+  EXPECT_EQ(param.get().id(), a.id());   // below the first dropped node: did not move
+  EXPECT_TRUE(a.valid());                // unpinned handles below the first drop stay valid
+  EXPECT_FALSE(garbage.valid());         // dropped
+  EXPECT_FALSE(b.valid());               // moved, and not pinned: stale rather than wrong
+  const Value& r = result.get();
+  EXPECT_EQ(r.data(), 7.0);
+  r.backward();
+  EXPECT_EQ(a.grad(), 3.0);
+  ASSERT_EQ(r.children().size(), 2u);
+  Value ab = r.children()[0];
+  EXPECT_EQ(ab.op_string(), "*");
+  EXPECT_EQ(ab.children()[1].label(), "b");  // labels move with their nodes
+  EXPECT_EQ(ab.children()[1].grad(), 2.0);
+}
+
+TEST(Tape, CollectKeepsPowExponents) {
+  TapeScope scope;
+  Value a(3.0);
+  Value junk = a * 5.0;
+  (void)junk;
+  PinnedValue p(pow(a, 2.0));
+  Tape::current().collect();
+  EXPECT_EQ(p.get().op_string(), "**2");
+  p.get().backward();
+  EXPECT_EQ(a.grad(), 6.0);
+}
+
+TEST(Tape, CollectBoundsTheTapeOfALoopThatNeverRewinds) {
+  Tape& tape = Tape::current();
+  TapeScope scope;
+  const auto base = tape.size();
+  PinnedValue w(Value(0.5));
+  std::size_t peak = 0;
+  for (int step = 0; step < 200; ++step) {
+    Value loss = Value(0.0);
+    for (int i = 0; i < 2000; ++i) loss = loss + w.get() * w.get();
+    PinnedValue keep(loss);  // like a Python variable holding this step's loss
+    keep.get().backward();
+    w.get().data() -= 1e-6 * w.get().grad();
+    w.get().grad() = 0.0;
+    tape.maybe_collect();  // the Python package calls this; unpinned handles may go stale
+    peak = std::max<std::size_t>(peak, tape.size() - base);
+  }
+  EXPECT_LT(peak, 300'000u);  // ~6000 nodes a step: bounded, not 200 steps' worth (1.2 million)
+  EXPECT_LT(w.get().data(), 0.5);
+}
+
+TEST(Tape, ValuesFromAnotherThreadAreRefused) {
+  Value here(1.0);
+  std::string error;
+  std::thread t([&] {
+    try {
+      Value there(2.0);
+      (void)(there + here);
+    } catch (const std::logic_error& e) {
+      error = e.what();
+    }
+  });
+  t.join();
+  EXPECT_NE(error.find("another thread"), std::string::npos) << error;
+}
+
+TEST(Tape, EachThreadHasItsOwnTapeAndResultsAreIdentical) {
+  auto work = [](double* out) {
+    Value x(0.7);
+    Value y = x;
+    for (int i = 0; i < 10000; ++i) y = tanh(y * 1.01 + 0.01);
+    y.backward();
+    out[0] = y.data();
+    out[1] = x.grad();
+  };
+  double a[2], b[2], c[2];
+  std::thread t1(work, a), t2(work, b);
+  t1.join();
+  t2.join();
+  work(c);
+  EXPECT_EQ(a[0], c[0]);
+  EXPECT_EQ(a[1], c[1]);
+  EXPECT_EQ(b[0], c[0]);
+  EXPECT_EQ(b[1], c[1]);
+}
+
+TEST(Tape, ValueOutlivingItsThreadRaisesInsteadOfDangling) {
+  Value from_dead_thread;
+  std::thread t([&] { from_dead_thread = Value(5.0); });
+  t.join();
+  EXPECT_FALSE(from_dead_thread.valid());
+  EXPECT_THROW(from_dead_thread.data(), StaleValueError);
+}
+
+TEST(Tape, DetectAnomalyNamesTheOpAndLabelsInForward) {
+  TapeScope scope;
+  micrograd::set_detect_anomaly(true);
+  Value x(-1.0, "x");
+  try {
+    (void)log(x);
+    FAIL() << "expected NonFiniteError";
+  } catch (const micrograd::NonFiniteError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("log"), std::string::npos) << what;
+    EXPECT_NE(what.find("'x'"), std::string::npos) << what;
+    EXPECT_NE(what.find("nan"), std::string::npos) << what;
+  }
+  micrograd::set_detect_anomaly(false);
+  EXPECT_TRUE(std::isnan(log(x).data()));  // off again: IEEE as usual
+}
+
+TEST(Tape, DetectAnomalyCatchesNonFiniteGradientsInBackward) {
+  TapeScope scope;
+  Value x(0.0, "x");
+  Value y = pow(x, 0.5);  // finite forward (0), infinite derivative at 0
+  y.set_label("y");
+  micrograd::set_detect_anomaly(true);
+  try {
+    y.backward();
+    FAIL() << "expected NonFiniteError";
+  } catch (const micrograd::NonFiniteError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("'x'"), std::string::npos) << what;
+    EXPECT_NE(what.find("**0.5"), std::string::npos) << what;
+    EXPECT_NE(what.find("inf"), std::string::npos) << what;
+  }
+  micrograd::set_detect_anomaly(false);
+}
+
+TEST(Tape, ReleaseUnusedGivesMemoryBackAndTheTapeStillWorks) {
+  Tape& tape = Tape::current();
+  {
+    TapeScope scope;
+    Value y(0.0);
+    for (int i = 0; i < 2'000'000; ++i) y = y + 1.0;
+  }
+  tape.release_unused();
+  TapeScope scope;
+  Value y(0.0);
+  for (int i = 0; i < 2'000'000; ++i) y = y + 1.0;
+  EXPECT_EQ(y.data(), 2'000'000.0);
+}
+
+TEST(Tape, RepeatedRunsAreBitIdentical) {
+  auto run = [] {
+    TapeScope scope;
+    Value a(0.3), b(-1.7);
+    Value s = a;
+    for (int i = 0; i < 1000; ++i) s = sigmoid(s * b + exp(a * 0.001)) + relu(s - 0.5);
+    s.backward();
+    return std::array<double, 3>{s.data(), a.grad(), b.grad()};
+  };
+  EXPECT_EQ(run(), run());
+}
+
+}  // namespace
