@@ -123,7 +123,7 @@ void Tape::retire() {
 // ever ran): handles that outlive their thread then raise StaleValueError instead of dangling.
 
 namespace detail {
-thread_local Tape* this_thread_tape = nullptr;
+constinit thread_local Tape* this_thread_tape = nullptr;
 }
 
 struct TapeOwner {

@@ -179,7 +179,7 @@ class TapeScope {
 inline void set_detect_anomaly(bool on) { Tape::current().set_detect_anomaly(on); }
 
 namespace detail {
-extern thread_local Tape* this_thread_tape;  // null until Tape::current() first runs
+extern constinit thread_local Tape* this_thread_tape;  // null until Tape::current() first runs
 }
 
 }  // namespace micrograd
