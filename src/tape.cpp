@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <mutex>
 #include <new>
 #include <sstream>
 
@@ -114,33 +115,71 @@ void Tape::retire() {
   cut(0);
   size_ = committed_ = 0;
   labels_.clear();
+  reached_ = {};
+  remap_ = {};
   for (PinnedValue* p : pinned_) p->slot_ = static_cast<std::size_t>(-1);
   pinned_.clear();
 }
 
 // ---------------------------------------------------------------------------------------------
-// One tape per thread. The Tape object itself is never freed (a few hundred bytes per thread that
-// ever ran): handles that outlive their thread then raise StaleValueError instead of dangling.
+// One tape per thread. When a thread ends its tape frees its columns and goes to a free list; the
+// next new thread revives it. The Tape object is never deleted, so a handle that outlives its
+// thread raises StaleValueError (the generation moved on) instead of dangling.
 
 namespace detail {
 constinit thread_local Tape* this_thread_tape = nullptr;
 }
 
+namespace {
+std::mutex retired_tapes_mutex;
+std::vector<Tape*>& retired_tapes() {
+  static auto* tapes = new std::vector<Tape*>();  // lives as long as the process, like the tapes
+  return *tapes;
+}
+}  // namespace
+
 struct TapeOwner {
   Tape* tape = nullptr;
   ~TapeOwner() {
-    if (tape != nullptr) tape->retire();
+    if (tape == nullptr) return;
+    tape->retire();
     detail::this_thread_tape = nullptr;
+    std::lock_guard lock(retired_tapes_mutex);
+    retired_tapes().push_back(tape);
   }
 };
 
 Tape& Tape::current() {
   if (detail::this_thread_tape == nullptr) [[unlikely]] {
     static thread_local TapeOwner owner;
-    owner.tape = new Tape();  // intentionally never deleted, see above
-    detail::this_thread_tape = owner.tape;
+    Tape* tape = nullptr;
+    {
+      std::lock_guard lock(retired_tapes_mutex);
+      if (!retired_tapes().empty()) {
+        tape = retired_tapes().back();
+        retired_tapes().pop_back();
+      }
+    }
+    if (tape != nullptr)
+      tape->revive();
+    else
+      tape = new Tape();
+    owner.tape = tape;
+    detail::this_thread_tape = tape;
   }
   return *detail::this_thread_tape;
+}
+
+void Tape::revive() {
+  data_ = reserve_column<double>();
+  grad_ = reserve_column<double>();
+  op_ = reserve_column<Op>();
+  operands_ = reserve_column<Operands>();
+  retired_ = false;
+  dirty_lo_ = kMaxNodes;
+  collect_threshold_ = kMaxNodes;
+  detect_anomaly_ = false;
+  // generation_ and cuts_ carry on: handles from the previous owner stay stale.
 }
 
 // ---------------------------------------------------------------------------------------------

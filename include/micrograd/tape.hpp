@@ -135,6 +135,7 @@ class Tape {
   void pin(PinnedValue* p);
   void unpin(PinnedValue* p);
   void retire();  // the owning thread ended: free the columns, every handle goes stale
+  void revive();  // a new thread takes this retired tape over
   friend struct TapeOwner;
 
   // Columns, reserved once for kMaxNodes and committed as the tape grows.
