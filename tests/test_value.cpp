@@ -59,6 +59,7 @@ TEST_F(ValueTest, LectureNeuronTanh) {
   Value o = z.n().tanh();
   o.backward();
   EXPECT_NEAR(o.data(), 0.7071067811865476, 1e-15);
+  EXPECT_EQ(o.data(), 0.7071067811865476);  // the lecture's digits exactly
   EXPECT_EQ(o.op_string(), "tanh");
   expect_lecture_neuron_grads(z);
 }
@@ -214,7 +215,11 @@ TEST_F(ValueTest, UnaryOpsAndDerivatives) {
   const Case cases[] = {
       {micrograd::exp, 1.0, std::exp(1.0), std::exp(1.0)},
       {micrograd::log, 2.0, std::log(2.0), 0.5},
+      {micrograd::tanh, 0.25, std::tanh(0.25), 1 - std::tanh(0.25) * std::tanh(0.25)},
       {micrograd::tanh, 0.5, std::tanh(0.5), 1 - std::tanh(0.5) * std::tanh(0.5)},
+      {micrograd::tanh, -3.0, std::tanh(-3.0), 1 - std::tanh(-3.0) * std::tanh(-3.0)},
+      {micrograd::tanh, 400.0, 1.0, 0.0},
+      {micrograd::tanh, -400.0, -1.0, 0.0},
       {micrograd::relu, 1.5, 1.5, 1.0},
       {micrograd::relu, -1.5, 0.0, 0.0},
       {micrograd::relu, 0.0, 0.0, 0.0},  // relu'(0) = 0, as micrograd and PyTorch

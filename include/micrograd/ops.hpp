@@ -18,6 +18,14 @@ namespace detail {
 inline double pow_exponent_partial(double a, double b, double out) {
   return (a == 0.0 && b >= 0.0) ? 0.0 : out * std::log(a);
 }
+// tanh as the lecture writes it, (e^2a - 1)/(e^2a + 1), so its numbers come out digit for digit
+// (o = 0.7071067811865476 for the lecture's neuron; the C library's tanh gives ...477). Near 0 that
+// formula cancels catastrophically, and past a ~ 355 it gives inf/inf; there std::tanh is used.
+inline double lecture_tanh(double a) {
+  if (std::fabs(a) < 0.5) return std::tanh(a);
+  const double e = std::exp(2.0 * a);
+  return std::isinf(e) ? 1.0 : (e - 1.0) / (e + 1.0);
+}
 }  // namespace detail
 
 // clang-format off
@@ -32,7 +40,7 @@ inline double pow_exponent_partial(double a, double b, double out) {
   X(PowConst,  "**",      1,     std::pow(a, b),               b * std::pow(a, b - 1.0), 0.0)       \
   X(Exp,       "exp",     1,     std::exp(a),                  out,                     0.0)        \
   X(Log,       "log",     1,     std::log(a),                  1.0 / a,                 0.0)        \
-  X(Tanh,      "tanh",    1,     std::tanh(a),                 1.0 - out * out,         0.0)        \
+  X(Tanh,      "tanh",    1,     detail::lecture_tanh(a),      1.0 - out * out,         0.0)        \
   X(Relu,      "ReLU",    1,     a < 0.0 ? 0.0 : a,            out > 0.0 ? 1.0 : 0.0,   0.0)        \
   X(Sigmoid,   "sigmoid", 1,     1.0 / (1.0 + std::exp(-a)),   out * (1.0 - out),       0.0)
 // clang-format on
