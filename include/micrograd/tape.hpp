@@ -52,6 +52,7 @@ class Tape {
     if (size_ == committed_) [[unlikely]]
       grow();
     const Index i = size_++;
+    if (op != Op::Leaf && i < lowest_op_) lowest_op_ = i;
     data_[i] = out;
     grad_[i] = 0.0;
     op_[i] = op;
@@ -146,7 +147,8 @@ class Tape {
   Index size_ = 0;       // nodes in use
   Index committed_ = 0;  // nodes backed by committed memory
 
-  Index dirty_lo_ = kMaxNodes;  // lowest non-leaf whose grad may be non-zero (kMaxNodes: none)
+  Index dirty_lo_ = kMaxNodes;   // lowest non-leaf whose grad may be non-zero (kMaxNodes: none)
+  Index lowest_op_ = kMaxNodes;  // no non-leaf below this: backward stops here
   std::uint32_t generation_ = 0;
   std::vector<Cut> cuts_;  // generations and floors increase from front to back
   std::map<Index, std::string> labels_;
