@@ -1,0 +1,55 @@
+// data.hpp: the small data sets of the lecture and of micrograd's demo, and a CSV reader.
+//
+// Generators use our own Rng, so a seed gives the same points on every platform. They follow
+// scikit-learn's construction (make_moons, make_circles) and cs231n's spiral, but do not reproduce
+// numpy's random numbers. Binary labels are -1/+1 (micrograd's `y*2 - 1`); multi-class labels are
+// 0 .. k-1, stored as doubles.
+// Not here: batching, normalisation, anything larger than fits comfortably in memory.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "micrograd/value.hpp"
+
+namespace micrograd {
+
+struct Dataset {
+  std::vector<std::vector<double>> X;  // one row of features per sample
+  std::vector<double> y;               // -1/+1 when num_classes == 2, else 0 .. num_classes-1
+  std::size_t num_classes = 2;
+
+  std::size_t size() const { return X.size(); }
+  std::size_t num_features() const { return X.empty() ? 0 : X.front().size(); }
+  bool is_binary() const { return num_classes == 2; }
+  // Multi-class labels as indices (softmax_cross_entropy's `classes`).
+  std::vector<std::size_t> classes() const;
+};
+
+// Two interleaving half circles (scikit-learn's make_moons): n/2 points on the outer arc
+// (cos t, sin t), label -1, the rest on the inner arc (1 - cos t, 1 - sin t - 0.5), label +1, for
+// t evenly spaced in [0, pi]; shuffled, then Gaussian noise of standard deviation `noise` added.
+Dataset make_moons(std::size_t n, double noise, std::uint64_t seed);
+// Two concentric circles (scikit-learn's make_circles): n/2 points on the unit circle, label -1,
+// the rest on a circle of radius `factor` (scikit-learn's default is 0.5), label +1; shuffled, then
+// noise.
+Dataset make_circles(std::size_t n, double noise, double factor, std::uint64_t seed);
+// cs231n's spiral: `classes` arms of n_per_class points, radius 0..1, angle noise 0.2. Labels are
+// 0 .. classes-1, or -1/+1 when classes == 2.
+Dataset make_spiral(std::size_t n_per_class, std::size_t classes, std::uint64_t seed);
+// The lecture's four samples: xs = [[2,3,-1],[3,-1,0.5],[0.5,1,1],[1,1,-1]], ys = [1,-1,-1,1].
+Dataset lecture_dataset();
+
+// Reads comma-separated numbers, one sample per row. label_column picks the label (negative
+// counts from the end: -1 is the last column); every other column is a feature. A first row with
+// no number in it is a header and is skipped; blank lines are skipped. Labels that are all in
+// {-1, 1} or all in {0, 1} are binary (0 becomes -1); otherwise they must be integer classes 0..k-1.
+// Errors: std::runtime_error "path:line:column: what is wrong".
+Dataset load_csv(const std::string& path, int label_column = -1);
+
+// One row of Values per sample (micrograd: `list(map(Value, xrow))`).
+std::vector<std::vector<Value>> to_values(const std::vector<std::vector<double>>& X);
+
+}  // namespace micrograd

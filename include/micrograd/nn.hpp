@@ -1,0 +1,120 @@
+// nn.hpp: micrograd's nn.py in C++: Module, Neuron, Layer, MLP.
+//
+// A Neuron computes act(b + w0*x0 + w1*x1 + ...) node by node, summed left to right from b,
+// exactly as micrograd's `sum((wi*xi for wi, xi in zip(self.w, x)), self.b)`, so graphs, node
+// counts and every rounding step are micrograd's. Weights are U(-1, 1) from our own Rng; the bias
+// is 0 (micrograd's nn.py) or U(-1, 1) (the lecture's notebook).
+// Not here: losses (loss.hpp), optimizers (optim.hpp), data sets (data.hpp).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "micrograd/random.hpp"
+#include "micrograd/value.hpp"
+
+namespace micrograd::nn {
+
+enum class Activation { Linear, ReLU, Tanh };
+enum class BiasInit { Zero, Uniform };  // micrograd's Value(0) or the lecture's U(-1, 1)
+
+// "Linear", "ReLU", "Tanh" (the prefix of a neuron's repr).
+const char* to_string(Activation act);
+// act(x) as one node (none for Linear).
+Value activate(const Value& x, Activation act);
+
+// ---- Module: anything with parameters
+class Module {
+ public:
+  virtual ~Module() = default;
+  virtual std::vector<Value> parameters() const = 0;
+  virtual std::string repr() const = 0;
+  void zero_grad() const;  // micrograd: `for p in self.parameters(): p.grad = 0`
+  std::size_t num_parameters() const { return parameters().size(); }
+};
+
+std::ostream& operator<<(std::ostream& os, const Module& m);  // prints m.repr()
+
+// ---- Neuron: act(b + sum_i w_i * x_i)
+class Neuron : public Module {
+ public:
+  // Draws w0 .. w{nin-1} from U(-1, 1), then the bias (0, or U(-1, 1)).
+  Neuron(std::size_t nin, Activation act, BiasInit bias, Rng& rng);
+
+  Value operator()(const std::vector<Value>& x) const;
+  std::vector<Value> parameters() const override;  // w then b
+  std::string repr() const override;               // "ReLUNeuron(2)"
+
+  const std::vector<Value>& w() const { return w_; }
+  const Value& b() const { return b_; }
+  Activation activation() const { return act_; }
+  std::size_t nin() const { return w_.size(); }
+
+ private:
+  std::vector<Value> w_;
+  Value b_;
+  Activation act_;
+};
+
+// ---- Layer: nout neurons reading the same inputs
+class Layer : public Module {
+ public:
+  Layer(std::size_t nin, std::size_t nout, Activation act, BiasInit bias, Rng& rng);
+
+  // Every neuron's output, in order (micrograd unwraps a single output; see MLP::score).
+  std::vector<Value> operator()(const std::vector<Value>& x) const;
+  std::vector<Value> parameters() const override;  // neuron by neuron
+  std::string repr() const override;               // "Layer of [ReLUNeuron(2), ReLUNeuron(2)]"
+
+  const std::vector<Neuron>& neurons() const { return neurons_; }
+  std::size_t nin() const { return neurons_.front().nin(); }
+  std::size_t nout() const { return neurons_.size(); }
+
+ private:
+  std::vector<Neuron> neurons_;
+};
+
+// ---- MLP: layers in sequence
+struct MLPOptions {
+  Activation hidden = Activation::ReLU;   // every layer but the last
+  Activation output = Activation::Linear; // the last layer
+  BiasInit bias = BiasInit::Zero;
+  std::uint64_t seed = 1337;              // weights are drawn from Rng(seed), layer by layer
+
+  // micrograd's nn.py (the defaults above): ReLU hidden layers, linear output, zero biases.
+  static MLPOptions micrograd() { return {}; }
+  // The lecture's notebook: tanh everywhere (output too), biases U(-1, 1).
+  static MLPOptions lecture() { return {Activation::Tanh, Activation::Tanh, BiasInit::Uniform}; }
+};
+
+class MLP : public Module {
+ public:
+  // MLP(2, {16, 16, 1}): layer sizes nin -> 16 -> 16 -> 1.
+  MLP(std::size_t nin, std::vector<std::size_t> nouts, MLPOptions options = {});
+
+  // The last layer's outputs.
+  std::vector<Value> operator()(const std::vector<Value>& x) const;
+  // The single output of a network whose last layer has one neuron (micrograd's `model(x)`).
+  Value score(const std::vector<Value>& x) const;
+  std::vector<Value> parameters() const override;  // layer by layer
+  std::string repr() const override;               // "MLP of [Layer of [...], Layer of [...]]"
+
+  const std::vector<Layer>& layers() const { return layers_; }
+  std::size_t nin() const { return layers_.front().nin(); }
+  std::size_t nout() const { return layers_.back().nout(); }
+  const MLPOptions& options() const { return options_; }
+
+ private:
+  std::vector<Layer> layers_;
+  MLPOptions options_;
+};
+
+// ---- flat parameter vectors (PyTorch's torch.nn.utils names), in parameters() order
+std::vector<double> parameters_to_vector(const Module& m);
+// Writes v into the module's parameters; throws std::invalid_argument if the sizes differ.
+void vector_to_parameters(const std::vector<double>& v, const Module& m);
+
+}  // namespace micrograd::nn

@@ -1,0 +1,99 @@
+// optim.hpp: parameter updates (SGD, Adam, AdamW) and learning-rate schedules.
+//
+// SGD without momentum is micrograd's loop `p.data -= learning_rate * p.grad`, with the same
+// rounding. Adam and AdamW follow PyTorch's update formulas (bias correction included) term by
+// term. An optimizer holds handles to the parameters and one double (or two) of state per
+// parameter; it never creates nodes.
+// Not here: gradients (call loss.backward() first), gradient clipping, parameter groups.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <vector>
+
+#include "micrograd/value.hpp"
+
+namespace micrograd {
+
+// ---- learning-rate schedules: lr at step k (0-based) of `total` steps
+using Schedule = std::function<double(std::size_t step, std::size_t total)>;
+
+struct ConstantLR {
+  double lr = 0.1;
+  double operator()(std::size_t /*step*/, std::size_t /*total*/) const { return lr; }
+};
+
+// micrograd's demo: learning_rate = 1.0 - 0.9*k/100, i.e. start - span*k/total.
+struct LinearDecayLR {
+  double start = 1.0;
+  double span = 0.9;
+  double operator()(std::size_t step, std::size_t total) const {
+    return start - span * static_cast<double>(step) / static_cast<double>(total);
+  }
+};
+
+// ---- SGD
+class SGD {
+ public:
+  // momentum as in PyTorch: buf = momentum*buf + grad (buf = grad at the first step); p -= lr*buf.
+  SGD(std::vector<Value> params, double lr, double momentum = 0.0);
+
+  void step() { step(lr_); }
+  void step(double lr);  // one update with this learning rate (for schedules)
+  void zero_grad();      // micrograd: for p in params: p.grad = 0
+
+  double lr() const { return lr_; }
+  void set_lr(double lr) { lr_ = lr; }
+  const std::vector<Value>& params() const { return params_; }
+
+ private:
+  std::vector<Value> params_;
+  double lr_;
+  double momentum_;
+  std::vector<double> buf_;  // momentum buffer per parameter (empty until the first step)
+};
+
+// ---- Adam and AdamW (PyTorch's torch.optim.Adam / AdamW, amsgrad=False)
+struct AdamOptions {
+  double lr = 1e-3;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  double weight_decay = 0.0;  // Adam: added to the gradient (L2); AdamW: decoupled, see below
+};
+
+class Adam {
+ public:
+  Adam(std::vector<Value> params, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999,
+       double eps = 1e-8, double weight_decay = 0.0);
+  Adam(std::vector<Value> params, const AdamOptions& options);
+
+  void step() { step(options_.lr); }
+  void step(double lr);  // one update with this learning rate (for schedules)
+  void zero_grad();
+
+  const AdamOptions& options() const { return options_; }
+  std::size_t steps_taken() const { return t_; }
+  const std::vector<Value>& params() const { return params_; }
+
+ protected:
+  bool decoupled_decay_ = false;  // AdamW: decay the parameters, not the gradient
+
+ private:
+  std::vector<Value> params_;
+  AdamOptions options_;
+  std::vector<double> m_;  // exp_avg: running mean of the gradient
+  std::vector<double> v_;  // exp_avg_sq: running mean of the squared gradient
+  std::size_t t_ = 0;      // steps taken
+};
+
+// Adam with decoupled weight decay: p *= 1 - lr*weight_decay before the Adam step (PyTorch's
+// default weight_decay is 0.01; the AdamOptions form takes options.weight_decay as given).
+class AdamW : public Adam {
+ public:
+  AdamW(std::vector<Value> params, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999,
+        double eps = 1e-8, double weight_decay = 0.01);
+  AdamW(std::vector<Value> params, const AdamOptions& options);
+};
+
+}  // namespace micrograd

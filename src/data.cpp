@@ -1,0 +1,264 @@
+// data.cpp: data set generators and the CSV reader; see data.hpp.
+#include "micrograd/data.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <numeric>
+#include <stdexcept>
+#include <string_view>
+
+#include "micrograd/random.hpp"
+
+namespace micrograd {
+
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+
+// numpy's linspace(start, stop, num, endpoint): start + i*step, the last point exactly stop.
+std::vector<double> linspace(double start, double stop, std::size_t num, bool endpoint = true) {
+  std::vector<double> v(num);
+  if (num == 0) return v;
+  const std::size_t div = endpoint ? num - 1 : num;
+  const double step = div > 0 ? (stop - start) / static_cast<double>(div) : 0.0;
+  for (std::size_t i = 0; i < num; ++i) v[i] = static_cast<double>(i) * step + start;
+  if (endpoint && num > 1) v.back() = stop;
+  return v;
+}
+
+// scikit-learn's last two steps: shuffle the samples, then add N(0, noise^2) to every coordinate.
+void shuffle_and_add_noise(Dataset& d, double noise, Rng& rng) {
+  std::vector<std::size_t> order(d.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  rng.shuffle(order);
+  Dataset shuffled;
+  shuffled.num_classes = d.num_classes;
+  for (std::size_t i : order) {
+    shuffled.X.push_back(d.X[i]);
+    shuffled.y.push_back(d.y[i]);
+  }
+  for (std::vector<double>& row : shuffled.X)
+    for (double& x : row) x += noise * rng.normal();
+  d = std::move(shuffled);
+}
+
+void check_noise(const char* what, double noise) {
+  if (!(noise >= 0.0) || !std::isfinite(noise))
+    throw std::invalid_argument(std::string(what) + ": noise must be a finite number >= 0, got " +
+                                std::to_string(noise));
+}
+
+}  // namespace
+
+std::vector<std::size_t> Dataset::classes() const {
+  std::vector<std::size_t> c;
+  c.reserve(y.size());
+  for (double label : y) c.push_back(is_binary() ? (label > 0 ? 1 : 0) : static_cast<std::size_t>(label));
+  return c;
+}
+
+// ---- generators
+
+Dataset make_moons(std::size_t n, double noise, std::uint64_t seed) {
+  check_noise("make_moons", noise);
+  const std::size_t n_out = n / 2, n_in = n - n_out;
+  Dataset d;
+  for (double t : linspace(0.0, kPi, n_out)) {
+    d.X.push_back({std::cos(t), std::sin(t)});
+    d.y.push_back(-1.0);
+  }
+  for (double t : linspace(0.0, kPi, n_in)) {
+    d.X.push_back({1.0 - std::cos(t), 1.0 - std::sin(t) - 0.5});
+    d.y.push_back(1.0);
+  }
+  Rng rng(seed);
+  shuffle_and_add_noise(d, noise, rng);
+  return d;
+}
+
+Dataset make_circles(std::size_t n, double noise, double factor, std::uint64_t seed) {
+  check_noise("make_circles", noise);
+  if (!(factor >= 0.0 && factor < 1.0))
+    throw std::invalid_argument("make_circles: factor must be in [0, 1), got " +
+                                std::to_string(factor));
+  const std::size_t n_out = n / 2, n_in = n - n_out;
+  Dataset d;
+  for (double t : linspace(0.0, 2.0 * kPi, n_out, false)) {
+    d.X.push_back({std::cos(t), std::sin(t)});
+    d.y.push_back(-1.0);
+  }
+  for (double t : linspace(0.0, 2.0 * kPi, n_in, false)) {
+    d.X.push_back({std::cos(t) * factor, std::sin(t) * factor});
+    d.y.push_back(1.0);
+  }
+  Rng rng(seed);
+  shuffle_and_add_noise(d, noise, rng);
+  return d;
+}
+
+Dataset make_spiral(std::size_t n_per_class, std::size_t classes, std::uint64_t seed) {
+  if (classes < 2)
+    throw std::invalid_argument("make_spiral: needs at least 2 classes, got " +
+                                std::to_string(classes));
+  Rng rng(seed);
+  Dataset d;
+  d.num_classes = classes;
+  for (std::size_t j = 0; j < classes; ++j) {
+    const std::vector<double> r = linspace(0.0, 1.0, n_per_class);
+    std::vector<double> t = linspace(4.0 * j, 4.0 * (j + 1), n_per_class);
+    for (double& tk : t) tk += rng.normal() * 0.2;
+    for (std::size_t k = 0; k < n_per_class; ++k) {
+      d.X.push_back({r[k] * std::sin(t[k]), r[k] * std::cos(t[k])});
+      d.y.push_back(classes == 2 ? (j == 0 ? -1.0 : 1.0) : static_cast<double>(j));
+    }
+  }
+  return d;
+}
+
+Dataset lecture_dataset() {
+  Dataset d;
+  d.X = {{2.0, 3.0, -1.0}, {3.0, -1.0, 0.5}, {0.5, 1.0, 1.0}, {1.0, 1.0, -1.0}};
+  d.y = {1.0, -1.0, -1.0, 1.0};
+  return d;
+}
+
+// ---- CSV
+
+namespace {
+
+struct Cell {
+  std::string_view text;  // trimmed
+  std::size_t column;     // 1-based character column where the trimmed text starts
+};
+
+std::vector<Cell> split_row(std::string_view line) {
+  std::vector<Cell> cells;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t comma = line.find(',', start);
+    const std::size_t end = comma == std::string_view::npos ? line.size() : comma;
+    std::size_t a = start, b = end;
+    while (a < b && (line[a] == ' ' || line[a] == '\t')) ++a;
+    while (b > a && (line[b - 1] == ' ' || line[b - 1] == '\t')) --b;
+    cells.push_back({line.substr(a, b - a), a + 1});
+    if (comma == std::string_view::npos) return cells;
+    start = comma + 1;
+  }
+}
+
+bool parse_number(std::string_view s, double& out) {
+  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  if (s.empty()) return false;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && end == s.data() + s.size();
+}
+
+[[noreturn]] void fail(const std::string& path, std::size_t line, std::size_t column,
+                       const std::string& what) {
+  throw std::runtime_error(path + ":" + std::to_string(line) + ":" + std::to_string(column) +
+                           ": " + what);
+}
+
+}  // namespace
+
+Dataset load_csv(const std::string& path, int label_column) {
+  std::ifstream in(path);
+  if (!in) fail(path, 1, 1, "cannot open the file (does it exist, is it readable?)");
+
+  struct Label {
+    double value;
+    std::size_t line, column;
+    std::string text;  // as written, for error messages
+  };
+  Dataset d;
+  std::vector<Label> labels;
+  std::size_t fields = 0;  // per row, from the first row (header or data)
+  std::size_t label_index = 0;
+  std::size_t line_no = 0, last_line = 0;
+  bool first_row = true, header = false;
+  std::string line;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.find_first_not_of(" \t") == std::string::npos) continue;  // blank line
+    last_line = line_no;
+    const std::vector<Cell> cells = split_row(line);
+    if (first_row) {
+      first_row = false;
+      fields = cells.size();
+      if (fields < 2)
+        fail(path, line_no, 1,
+             "need at least 2 columns (features and a label), found " + std::to_string(fields));
+      const long long want = label_column < 0 ? static_cast<long long>(fields) + label_column
+                                              : static_cast<long long>(label_column);
+      if (want < 0 || want >= static_cast<long long>(fields))
+        fail(path, line_no, 1,
+             "label column " + std::to_string(label_column) + " does not exist (rows have " +
+                 std::to_string(fields) + " columns, numbered 0.." + std::to_string(fields - 1) +
+                 " or -1..-" + std::to_string(fields) + " from the end)");
+      label_index = static_cast<std::size_t>(want);
+      double ignored;
+      header = true;
+      for (const Cell& c : cells) header = header && !parse_number(c.text, ignored);
+      if (header) continue;
+    }
+    if (cells.size() != fields)
+      fail(path, line_no, cells.size() > fields ? cells[fields].column : line.size() + 1,
+           "row has " + std::to_string(cells.size()) + " fields, expected " +
+               std::to_string(fields) + " like the first row");
+    std::vector<double> row;
+    row.reserve(fields - 1);
+    for (std::size_t k = 0; k < fields; ++k) {
+      double x;
+      if (!parse_number(cells[k].text, x))
+        fail(path, line_no, cells[k].column,
+             "field " + std::to_string(k + 1) + " is not a number: '" + std::string(cells[k].text) +
+                 "'");
+      if (!std::isfinite(x))
+        fail(path, line_no, cells[k].column,
+             "field " + std::to_string(k + 1) + " is not finite: '" + std::string(cells[k].text) +
+                 "'");
+      if (k == label_index)
+        labels.push_back({x, line_no, cells[k].column, std::string(cells[k].text)});
+      else
+        row.push_back(x);
+    }
+    d.X.push_back(std::move(row));
+  }
+  if (line_no == 0 || last_line == 0) fail(path, 1, 1, "the file is empty (expected rows of numbers)");
+  if (d.X.empty()) fail(path, last_line, 1, "no data rows after the header");
+
+  // Labels: binary if all in {-1, 1} or all in {0, 1}; else integer classes 0 .. k-1.
+  bool pm1 = true, zero_one = true;
+  for (const Label& l : labels) {
+    pm1 = pm1 && (l.value == -1.0 || l.value == 1.0);
+    zero_one = zero_one && (l.value == 0.0 || l.value == 1.0);
+  }
+  if (pm1 || zero_one) {
+    for (const Label& l : labels) d.y.push_back(l.value == 0.0 ? -1.0 : l.value);
+    d.num_classes = 2;
+    return d;
+  }
+  double max_class = 0.0;
+  for (const Label& l : labels) {
+    if (l.value < 0.0 || l.value != std::floor(l.value) || l.value > 1e6)
+      fail(path, l.line, l.column,
+           "label '" + l.text +
+               "' is not a class: labels must be -1/+1, 0/1, or integer classes 0..k-1");
+    max_class = std::max(max_class, l.value);
+    d.y.push_back(l.value);
+  }
+  d.num_classes = static_cast<std::size_t>(max_class) + 1;
+  return d;
+}
+
+std::vector<std::vector<Value>> to_values(const std::vector<std::vector<double>>& X) {
+  std::vector<std::vector<Value>> out;
+  out.reserve(X.size());
+  for (const std::vector<double>& row : X) out.emplace_back(row.begin(), row.end());
+  return out;
+}
+
+}  // namespace micrograd

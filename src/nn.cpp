@@ -1,0 +1,159 @@
+// nn.cpp: Neuron, Layer and MLP, line for line micrograd's nn.py.
+#include "micrograd/nn.hpp"
+
+#include <ostream>
+#include <stdexcept>
+
+namespace micrograd::nn {
+
+const char* to_string(Activation act) {
+  switch (act) {
+    case Activation::Linear: return "Linear";
+    case Activation::ReLU: return "ReLU";
+    case Activation::Tanh: return "Tanh";
+  }
+  return "?";
+}
+
+Value activate(const Value& x, Activation act) {
+  switch (act) {
+    case Activation::Linear: return x;
+    case Activation::ReLU: return x.relu();
+    case Activation::Tanh: return x.tanh();
+  }
+  return x;
+}
+
+// ---- Module
+
+void Module::zero_grad() const {
+  for (const Value& p : parameters()) p.grad() = 0.0;
+}
+
+std::ostream& operator<<(std::ostream& os, const Module& m) { return os << m.repr(); }
+
+// ---- Neuron
+
+Neuron::Neuron(std::size_t nin, Activation act, BiasInit bias, Rng& rng) : act_(act) {
+  if (nin == 0) throw std::invalid_argument("Neuron needs at least 1 input, got nin = 0");
+  w_.reserve(nin);
+  for (std::size_t i = 0; i < nin; ++i) w_.emplace_back(rng.uniform(-1.0, 1.0));
+  b_ = Value(bias == BiasInit::Uniform ? rng.uniform(-1.0, 1.0) : 0.0);
+}
+
+Value Neuron::operator()(const std::vector<Value>& x) const {
+  if (x.size() != w_.size())
+    throw std::invalid_argument("Neuron expects " + std::to_string(w_.size()) + " inputs, got " +
+                                std::to_string(x.size()));
+  // micrograd: act = sum((wi*xi for wi, xi in zip(self.w, x)), self.b)
+  Value act = b_;
+  for (std::size_t i = 0; i < w_.size(); ++i) act = act + w_[i] * x[i];
+  return activate(act, act_);
+}
+
+std::vector<Value> Neuron::parameters() const {
+  std::vector<Value> p = w_;
+  p.push_back(b_);
+  return p;
+}
+
+std::string Neuron::repr() const {
+  return std::string(to_string(act_)) + "Neuron(" + std::to_string(w_.size()) + ")";
+}
+
+// ---- Layer
+
+Layer::Layer(std::size_t nin, std::size_t nout, Activation act, BiasInit bias, Rng& rng) {
+  if (nout == 0) throw std::invalid_argument("Layer needs at least 1 neuron, got nout = 0");
+  if (nin == 0) throw std::invalid_argument("Layer needs at least 1 input, got nin = 0");
+  neurons_.reserve(nout);
+  for (std::size_t i = 0; i < nout; ++i) neurons_.emplace_back(nin, act, bias, rng);
+}
+
+std::vector<Value> Layer::operator()(const std::vector<Value>& x) const {
+  std::vector<Value> out;
+  out.reserve(neurons_.size());
+  for (const Neuron& n : neurons_) out.push_back(n(x));
+  return out;
+}
+
+std::vector<Value> Layer::parameters() const {
+  std::vector<Value> p;
+  for (const Neuron& n : neurons_) {
+    p.insert(p.end(), n.w().begin(), n.w().end());
+    p.push_back(n.b());
+  }
+  return p;
+}
+
+std::string Layer::repr() const {
+  std::string s = "Layer of [";
+  for (std::size_t i = 0; i < neurons_.size(); ++i) s += (i ? ", " : "") + neurons_[i].repr();
+  return s + "]";
+}
+
+// ---- MLP
+
+MLP::MLP(std::size_t nin, std::vector<std::size_t> nouts, MLPOptions options) : options_(options) {
+  if (nin == 0) throw std::invalid_argument("MLP needs at least 1 input, got nin = 0");
+  if (nouts.empty()) throw std::invalid_argument("MLP needs at least one layer, got nouts = {}");
+  for (std::size_t i = 0; i < nouts.size(); ++i)
+    if (nouts[i] == 0)
+      throw std::invalid_argument("MLP layer " + std::to_string(i) + " has 0 neurons");
+  Rng rng(options.seed);
+  std::vector<std::size_t> sz = {nin};  // micrograd: sz = [nin] + nouts
+  sz.insert(sz.end(), nouts.begin(), nouts.end());
+  layers_.reserve(nouts.size());
+  for (std::size_t i = 0; i < nouts.size(); ++i) {
+    const bool last = i + 1 == nouts.size();
+    layers_.emplace_back(sz[i], sz[i + 1], last ? options.output : options.hidden, options.bias,
+                         rng);
+  }
+}
+
+std::vector<Value> MLP::operator()(const std::vector<Value>& x) const {
+  std::vector<Value> out = layers_.front()(x);
+  for (std::size_t i = 1; i < layers_.size(); ++i) out = layers_[i](out);
+  return out;
+}
+
+Value MLP::score(const std::vector<Value>& x) const {
+  if (nout() != 1)
+    throw std::invalid_argument("MLP::score needs a last layer of 1 neuron, this one has " +
+                                std::to_string(nout()) + "; use operator() for all outputs");
+  return (*this)(x).front();
+}
+
+std::vector<Value> MLP::parameters() const {
+  std::vector<Value> p;
+  for (const Layer& l : layers_) {
+    std::vector<Value> lp = l.parameters();
+    p.insert(p.end(), lp.begin(), lp.end());
+  }
+  return p;
+}
+
+std::string MLP::repr() const {
+  std::string s = "MLP of [";
+  for (std::size_t i = 0; i < layers_.size(); ++i) s += (i ? ", " : "") + layers_[i].repr();
+  return s + "]";
+}
+
+// ---- flat parameter vectors
+
+std::vector<double> parameters_to_vector(const Module& m) {
+  std::vector<double> v;
+  for (const Value& p : m.parameters()) v.push_back(p.data());
+  return v;
+}
+
+void vector_to_parameters(const std::vector<double>& v, const Module& m) {
+  const std::vector<Value> params = m.parameters();
+  if (v.size() != params.size())
+    throw std::invalid_argument("vector_to_parameters: the module has " +
+                                std::to_string(params.size()) + " parameters, the vector has " +
+                                std::to_string(v.size()) + " values");
+  for (std::size_t i = 0; i < v.size(); ++i) params[i].data() = v[i];
+}
+
+}  // namespace micrograd::nn

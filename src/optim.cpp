@@ -1,0 +1,97 @@
+// optim.cpp: SGD, Adam and AdamW updates, term by term like micrograd and PyTorch.
+#include "micrograd/optim.hpp"
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+namespace micrograd {
+
+namespace {
+
+void zero_grads(const std::vector<Value>& params) {
+  for (const Value& p : params) p.grad() = 0.0;
+}
+
+}  // namespace
+
+// ---- SGD
+
+SGD::SGD(std::vector<Value> params, double lr, double momentum)
+    : params_(std::move(params)), lr_(lr), momentum_(momentum) {
+  if (momentum < 0.0)
+    throw std::invalid_argument("SGD: momentum must be >= 0, got " + std::to_string(momentum));
+}
+
+void SGD::step(double lr) {
+  if (momentum_ == 0.0) {
+    for (const Value& p : params_) p.data() -= lr * p.grad();  // micrograd's update
+    return;
+  }
+  const bool first = buf_.empty();
+  if (first) buf_.resize(params_.size());
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    const double g = params_[i].grad();
+    buf_[i] = first ? g : momentum_ * buf_[i] + g;
+    params_[i].data() -= lr * buf_[i];
+  }
+}
+
+void SGD::zero_grad() { zero_grads(params_); }
+
+// ---- Adam
+
+Adam::Adam(std::vector<Value> params, double lr, double beta1, double beta2, double eps,
+           double weight_decay)
+    : Adam(std::move(params), AdamOptions{lr, beta1, beta2, eps, weight_decay}) {}
+
+Adam::Adam(std::vector<Value> params, const AdamOptions& options)
+    : params_(std::move(params)),
+      options_(options),
+      m_(params_.size(), 0.0),
+      v_(params_.size(), 0.0) {
+  if (!(options.beta1 >= 0.0 && options.beta1 < 1.0) ||
+      !(options.beta2 >= 0.0 && options.beta2 < 1.0))
+    throw std::invalid_argument("Adam: betas must be in [0, 1), got beta1 = " +
+                                std::to_string(options.beta1) +
+                                ", beta2 = " + std::to_string(options.beta2));
+  if (!(options.eps >= 0.0))
+    throw std::invalid_argument("Adam: eps must be >= 0, got " + std::to_string(options.eps));
+}
+
+void Adam::zero_grad() { zero_grads(params_); }
+
+void Adam::step(double lr) {
+  const AdamOptions& o = options_;
+  ++t_;
+  const double step = static_cast<double>(t_);
+  const double bias_correction1 = 1.0 - std::pow(o.beta1, step);
+  const double bias_correction2 = 1.0 - std::pow(o.beta2, step);
+  const double step_size = lr / bias_correction1;
+  const double bias_correction2_sqrt = std::sqrt(bias_correction2);
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    double& p = params_[i].data();
+    double g = params_[i].grad();
+    if (decoupled_decay_)
+      p *= 1.0 - lr * o.weight_decay;  // AdamW: param.mul_(1 - lr * weight_decay)
+    else if (o.weight_decay != 0.0)
+      g = g + o.weight_decay * p;  // Adam: grad = grad.add(param, alpha=weight_decay)
+    m_[i] = m_[i] * o.beta1 + (1.0 - o.beta1) * g;      // exp_avg.mul_(beta1).add_(grad, 1-beta1)
+    v_[i] = v_[i] * o.beta2 + (1.0 - o.beta2) * g * g;  // exp_avg_sq.mul_(beta2).addcmul_(...)
+    const double denom = std::sqrt(v_[i]) / bias_correction2_sqrt + o.eps;
+    p = p + -step_size * m_[i] / denom;  // param.addcdiv_(exp_avg, denom, value=-step_size)
+  }
+}
+
+// ---- AdamW
+
+AdamW::AdamW(std::vector<Value> params, double lr, double beta1, double beta2, double eps,
+             double weight_decay)
+    : AdamW(std::move(params), AdamOptions{lr, beta1, beta2, eps, weight_decay}) {}
+
+AdamW::AdamW(std::vector<Value> params, const AdamOptions& options)
+    : Adam(std::move(params), options) {
+  decoupled_decay_ = true;
+}
+
+}  // namespace micrograd
