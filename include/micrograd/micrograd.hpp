@@ -1,7 +1,12 @@
 // micrograd.hpp: the whole library in one include.
 #pragma once
 
+#include "micrograd/data.hpp"
 #include "micrograd/gradcheck.hpp"
+#include "micrograd/loss.hpp"
+#include "micrograd/nn.hpp"
 #include "micrograd/ops.hpp"
+#include "micrograd/optim.hpp"
+#include "micrograd/random.hpp"
 #include "micrograd/tape.hpp"
 #include "micrograd/value.hpp"
