@@ -10,3 +10,7 @@
 #include "micrograd/random.hpp"
 #include "micrograd/tape.hpp"
 #include "micrograd/value.hpp"
+#include "micrograd/draw.hpp"
+#include "micrograd/expr.hpp"
+#include "micrograd/io.hpp"
+#include "micrograd/plot.hpp"

@@ -1,0 +1,35 @@
+// io.hpp: writing output files atomically, so a reader (or a crash) never sees half a file.
+//
+// The contents go to a temporary file in the same directory, are flushed to disk (fsync), and the
+// temporary is renamed over the target: the target is either the old file or the whole new one.
+// Also here: running a helper program (gnuplot, graphviz's dot) without a shell.
+// Not here: reading files, formats (draw.hpp, plot.hpp write DOT/SVG/PNG through these helpers).
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace micrograd {
+
+// Writes `contents` to `path` atomically. On failure the temporary is removed and
+// std::runtime_error names the path and the system's reason (errno text).
+void write_file_atomically(const std::string& path, std::string_view contents);
+
+// Lets `produce` create the file at a temporary path (same directory, same extension, e.g. for
+// gnuplot or graphviz to write into), then fsyncs it and renames it to `path`. If `produce`
+// throws, or leaves no file behind, the temporary is removed and the error propagates.
+void produce_file_atomically(const std::string& path,
+                             const std::function<void(const std::string& temp_path)>& produce);
+
+// Runs argv[0] (looked up on PATH, no shell) with `stdin_text` as its standard input and its
+// standard output and error captured together (first 64 KiB). found == false: no such program.
+struct ProgramResult {
+  bool found = false;
+  int exit_status = -1;  // the exit code; 128 + signal number if it was killed
+  std::string output;    // stdout + stderr
+};
+ProgramResult run_program(const std::vector<std::string>& argv, std::string_view stdin_text = {});
+
+}  // namespace micrograd

@@ -1,0 +1,49 @@
+// plot.hpp: the demo's pictures, drawn by gnuplot: a classifier's decision regions with the data on
+// top, and loss/accuracy per training step. PNG (pngcairo) or SVG, chosen by the file extension.
+//
+// The functions take plain numbers and a callback, not nn types, so any model can be plotted:
+//   plot_decision_boundary([&](double x, double y) { return model({x, y}).data(); },
+//                          points, labels, "moons.png");
+// Not here: drawing of our own (gnuplot renders everything), computation graphs (draw.hpp).
+#pragma once
+
+#include <array>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace micrograd {
+
+struct DecisionBoundaryOptions {
+  // false: two classes, a grid cell is class 1 where score > 0 (micrograd's `scores > 0`) and
+  //        a point is class 1 where label > 0 (labels -1/+1 or 0/1);
+  // true:  score(x, y) returns the predicted class index 0..K-1, labels are class indices.
+  bool multiclass = false;
+  double step = 0.0;     // grid spacing; 0: 1/150 of the larger data span (finer than the demo's 0.25)
+  double margin = 1.0;   // the grid spans the data plus this on every side (as in the demo)
+  std::string title;     // empty: no title
+  int width = 800, height = 700;  // pixels (SVG: the same size in points)
+};
+
+// The model's regions over a grid (filled), the points on top colored by label. Written
+// atomically. Throws std::invalid_argument for empty/mismatched input, std::runtime_error naming
+// the Debian package when gnuplot is missing, or with gnuplot's message when it fails.
+void plot_decision_boundary(const std::function<double(double, double)>& score,
+                            const std::vector<std::array<double, 2>>& points,
+                            const std::vector<double>& labels, const std::string& path,
+                            const DecisionBoundaryOptions& options = {});
+
+// Loss (top panel) and accuracy (bottom panel, 0..1) against the step number. `accuracies` may be
+// empty (loss only); otherwise it has one entry per loss. Written atomically.
+void plot_training_curves(const std::vector<double>& losses, const std::vector<double>& accuracies,
+                          const std::string& path, const std::string& title = "");
+
+// Runs a gnuplot script whose output goes to `path` (the script must not `set output`; this sets it
+// to a temporary file and renames it on success). The terminal is chosen by extension.
+void run_gnuplot(const std::string& script, const std::string& path, int width, int height);
+
+// True when the `gnuplot` program can be run.
+bool gnuplot_available();
+
+}  // namespace micrograd

@@ -1,0 +1,202 @@
+// draw.cpp: to_dot (an iterative walk over the tape) and render (libgvc in-process when the build
+// found it, else the `dot` program, else the .dot text and a message naming the package).
+// Not here: layout of our own; graphviz does all of it.
+#include "micrograd/draw.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <filesystem>
+#include <mutex>
+#include <unordered_set>
+#include <vector>
+
+#include "micrograd/io.hpp"
+
+#ifdef MICROGRAD_HAVE_GVC
+#include <graphviz/gvc.h>
+#endif
+
+namespace micrograd {
+namespace {
+
+// Text inside a record field: braces, bars, angle brackets, quotes and backslashes get a
+// backslash; control characters become spaces (a label is one line).
+std::string escape_record(const std::string& s) {
+  std::string out;
+  for (const char c : s) {
+    if (std::string_view("{}|<>\"\\").find(c) != std::string_view::npos) {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// Text inside a plain DOT string: only quotes and backslashes are special.
+std::string escape_string(const std::string& s) {
+  std::string out;
+  for (const char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += static_cast<unsigned char>(c) < 0x20 ? ' ' : c;
+  }
+  return out;
+}
+
+std::string format4(double x) {  // the lecture's "%.4f"
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.4f", x);
+  return buf;
+}
+
+std::string lower_extension(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return ext;
+}
+
+#ifdef MICROGRAD_HAVE_GVC
+// libgvc is not thread-safe and reports errors through a global callback.
+std::mutex gvc_mutex;
+std::string gvc_errors;
+int collect_gvc_error(char* message) {
+  if (gvc_errors.size() < 4096) gvc_errors += message;
+  return 0;
+}
+
+// Renders with libgvc; returns false (with the reason in `why`) if it could not.
+bool render_with_gvc(const std::string& dot_text, const std::string& format,
+                     const std::string& out_path, std::string& why) {
+  std::lock_guard<std::mutex> lock(gvc_mutex);
+  gvc_errors.clear();
+  agusererrf previous = agseterrf(collect_gvc_error);
+  GVC_t* gvc = gvContext();
+  Agraph_t* g = agmemread(dot_text.c_str());
+  bool ok = false;
+  if (g == nullptr) {
+    why = "graphviz could not parse the DOT text: " + gvc_errors;
+  } else if (gvLayout(gvc, g, "dot") != 0) {
+    why = "graphviz layout failed: " + gvc_errors;
+    agclose(g);
+  } else {
+    ok = gvRenderFilename(gvc, g, format.c_str(), out_path.c_str()) == 0;
+    if (!ok) why = "libgvc could not render '" + format + "': " + gvc_errors;
+    gvFreeLayout(gvc, g);
+    agclose(g);
+  }
+  gvFreeContext(gvc);
+  agseterrf(previous);
+  return ok;
+}
+#endif
+
+}  // namespace
+
+std::string to_dot(const Value& root, const DotOptions& options) {
+  Tape& tape = root.tape();  // throws if root is empty or stale
+  using Index = Tape::Index;
+
+  // ---- the nodes reachable from root: an explicit stack, never recursion
+  std::unordered_set<Index> seen{root.id()};
+  std::vector<Index> stack{root.id()};
+  while (!stack.empty()) {
+    const Index i = stack.back();
+    stack.pop_back();
+    const Op op = tape.op(i);
+    const Index operands[2] = {tape.operand_a(i), tape.operand_b(i)};
+    for (int k = 0; k < arity(op); ++k) {
+      if (seen.insert(operands[k]).second) {
+        if (seen.size() > options.max_nodes)
+          throw std::length_error(
+              "to_dot: the graph of " + tape.describe(root.id()) + " has more than " +
+              std::to_string(options.max_nodes) +
+              " nodes, too many to draw legibly; raise DotOptions::max_nodes (micrograd CLI: "
+              "--max-nodes) to draw it anyway, or draw a smaller expression");
+        stack.push_back(operands[k]);
+      }
+    }
+  }
+  std::vector<Index> order(seen.begin(), seen.end());
+  std::sort(order.begin(), order.end());
+
+  // ---- emit in ascending id order: byte-identical output on every run
+  std::string out = "digraph micrograd {\n  graph [rankdir=" + options.rankdir + "];\n";
+  for (const Index i : order) {
+    std::string id(1, 'n');  // (not "n" + to_string: g++ 12 gives a false -Wrestrict there)
+    id += std::to_string(i);
+    out += "  " + id + " [shape=record, label=\"{ " + escape_record(tape.label(i)) + " | data " +
+           format4(tape.data(i)) + " | grad " + format4(tape.grad(i)) + " }\"];\n";
+    const Op op = tape.op(i);
+    if (op == Op::Leaf) continue;
+    out += "  " + id + "op [label=\"" + escape_string(tape.op_string(i)) + "\"];\n";
+    out += "  " + id + "op -> " + id + ";\n";
+    const Index a = tape.operand_a(i), b = tape.operand_b(i);
+    out += "  n" + std::to_string(a) + " -> " + id + "op;\n";
+    if (arity(op) == 2 && b != a)  // micrograd's _prev is a set: a+a draws one edge
+      out += "  n" + std::to_string(b) + " -> " + id + "op;\n";
+  }
+  out += "}\n";
+  return out;
+}
+
+void render(const std::string& dot_text, const std::string& path) {
+  const std::string ext = lower_extension(path);
+  if (ext == ".dot" || ext == ".gv") {
+    write_file_atomically(path, dot_text);
+    return;
+  }
+  if (ext != ".svg" && ext != ".png" && ext != ".pdf")
+    throw std::invalid_argument("render: cannot tell the image format from '" + path +
+                                "'; use a file name ending in .svg, .png, .pdf or .dot");
+  const std::string format = ext.substr(1);
+
+  std::string why;
+  bool done = false;
+#ifdef MICROGRAD_HAVE_GVC
+  produce_file_atomically(path, [&](const std::string& temp) {
+    done = render_with_gvc(dot_text, format, temp, why);
+    if (!done) std::remove(temp.c_str());  // let the `dot` program try below
+  });
+  if (done) return;
+#endif
+  bool found = false;
+  try {
+    produce_file_atomically(path, [&](const std::string& temp) {
+      const ProgramResult r = run_program({"dot", "-T" + format, "-o", temp}, dot_text);
+      found = r.found;
+      if (!r.found) throw std::runtime_error("no dot");
+      if (r.exit_status != 0)
+        throw std::runtime_error("graphviz's dot failed to render '" + path + "' (exit status " +
+                                 std::to_string(r.exit_status) + "): " + r.output);
+    });
+    return;
+  } catch (const std::runtime_error&) {
+    if (found) throw;
+  }
+  std::filesystem::path dot_path(path);
+  dot_path.replace_extension(".dot");
+  write_file_atomically(dot_path.string(), dot_text);
+  std::string message = "graphviz not found: install the Debian package 'graphviz' (wrote " +
+                        dot_path.string() + ")";
+  if (!why.empty()) message += "; " + why;
+  throw GraphvizNotFound(message, dot_path.string());
+}
+
+void draw_dot(const Value& root, const std::string& path, const DotOptions& options) {
+  render(to_dot(root, options), path);
+}
+
+bool graphviz_available() {
+#ifdef MICROGRAD_HAVE_GVC
+  return true;
+#else
+  return run_program({"dot", "-V"}).found;
+#endif
+}
+
+}  // namespace micrograd

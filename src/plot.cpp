@@ -1,0 +1,185 @@
+// plot.cpp: gnuplot scripts for plot.hpp's pictures, with the data inline (datablocks), piped into
+// a `gnuplot` process whose output file is renamed into place when it succeeds.
+// Not here: any rasterising or SVG writing of our own.
+#include "micrograd/plot.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+#include "micrograd/io.hpp"
+
+namespace micrograd {
+namespace {
+
+// Class colors: strong for points and curves, light (mixed 70% with white) for regions.
+constexpr unsigned kClassColor[] = {0xd7191c, 0x2b83ba, 0x1a9641, 0xfdae61,
+                                    0x7b3294, 0x8c510a, 0x4d4d4d, 0xe7298a};
+constexpr int kColors = sizeof(kClassColor) / sizeof(kClassColor[0]);
+
+unsigned class_color(long k) { return kClassColor[((k % kColors) + kColors) % kColors]; }
+unsigned light(unsigned rgb) {
+  auto mix = [](unsigned c) { return static_cast<unsigned>(std::lround(c * 0.3 + 255 * 0.7)); };
+  return mix(rgb >> 16 & 0xff) << 16 | mix(rgb >> 8 & 0xff) << 8 | mix(rgb & 0xff);
+}
+
+std::string num(double x) {
+  if (!std::isfinite(x)) return "NaN";
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.9g", x);
+  return buf;
+}
+
+// A gnuplot single-quoted string: no escapes inside, a quote is written twice.
+std::string quote_single(const std::string& s) {
+  std::string out = "'";
+  for (const char c : s) {
+    out += c;
+    if (c == '\'') out += '\'';
+  }
+  return out + "'";
+}
+// A gnuplot double-quoted string (for titles; shown with `noenhanced`).
+std::string quote_double(const std::string& s) {
+  std::string out = "\"";
+  for (const char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += static_cast<unsigned char>(c) < 0x20 ? ' ' : c;
+  }
+  return out + "\"";
+}
+
+std::string terminal_for(const std::string& path, int width, int height) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::string size = " size " + std::to_string(width) + "," + std::to_string(height);
+  if (ext == ".png")
+    return "set terminal pngcairo" + size + " enhanced font 'sans,11' background rgb 'white'\n";
+  if (ext == ".svg")
+    return "set terminal svg" + size + " dynamic enhanced font 'sans,11' background rgb 'white'\n";
+  throw std::invalid_argument("plot: cannot tell the image format from '" + path +
+                              "'; use a file name ending in .png or .svg");
+}
+
+}  // namespace
+
+void run_gnuplot(const std::string& script, const std::string& path, int width, int height) {
+  const std::string terminal = terminal_for(path, width, height);  // checks the extension first
+  produce_file_atomically(path, [&](const std::string& temp) {
+    const std::string full = terminal + "set output " + quote_single(temp) + "\n" + script +
+                             "\nset output\n";
+    const ProgramResult r = run_program({"gnuplot"}, full);
+    if (!r.found)
+      throw std::runtime_error("gnuplot not found: install the Debian package 'gnuplot-nox' (or "
+                               "'gnuplot') to write '" + path + "'");
+    if (r.exit_status != 0)
+      throw std::runtime_error("gnuplot failed to write '" + path + "' (exit status " +
+                               std::to_string(r.exit_status) + "): " + r.output);
+  });
+}
+
+bool gnuplot_available() { return run_program({"gnuplot", "--version"}).found; }
+
+void plot_decision_boundary(const std::function<double(double, double)>& score,
+                            const std::vector<std::array<double, 2>>& points,
+                            const std::vector<double>& labels, const std::string& path,
+                            const DecisionBoundaryOptions& options) {
+  if (points.empty()) throw std::invalid_argument("plot_decision_boundary: no points to plot");
+  if (points.size() != labels.size())
+    throw std::invalid_argument("plot_decision_boundary: " + std::to_string(points.size()) +
+                                " points but " + std::to_string(labels.size()) + " labels");
+  if (!score) throw std::invalid_argument("plot_decision_boundary: no score function");
+  double x0 = points[0][0], x1 = x0, y0 = points[0][1], y1 = y0;
+  for (const auto& p : points) {
+    if (!std::isfinite(p[0]) || !std::isfinite(p[1]))
+      throw std::invalid_argument("plot_decision_boundary: a point has a non-finite coordinate");
+    x0 = std::min(x0, p[0]), x1 = std::max(x1, p[0]);
+    y0 = std::min(y0, p[1]), y1 = std::max(y1, p[1]);
+  }
+  x0 -= options.margin, x1 += options.margin, y0 -= options.margin, y1 += options.margin;
+  const double step = options.step > 0.0 ? options.step : std::max(x1 - x0, y1 - y0) / 150.0;
+  if (!(step > 0.0) || !std::isfinite(step))
+    throw std::invalid_argument("plot_decision_boundary: the grid step must be positive");
+  const long nx = static_cast<long>(std::floor((x1 - x0) / step)) + 1;
+  const long ny = static_cast<long>(std::floor((y1 - y0) / step)) + 1;
+  if (nx * ny > 4'000'000)
+    throw std::invalid_argument("plot_decision_boundary: a step of " + num(step) + " makes a " +
+                                std::to_string(nx) + "x" + std::to_string(ny) +
+                                " grid; use a larger DecisionBoundaryOptions::step");
+
+  auto class_of_label = [&](double label) -> long {
+    return options.multiclass ? std::lround(label) : (label > 0.0 ? 1 : 0);
+  };
+
+  // ---- the regions: one rgb cell per grid point, rows separated by blank lines
+  std::string script;
+  script.reserve(static_cast<std::size_t>(nx * ny) * 32);
+  script += "$grid << EOD\n";
+  for (long j = 0; j < ny; ++j) {
+    const double y = y0 + static_cast<double>(j) * step;
+    for (long i = 0; i < nx; ++i) {
+      const double x = x0 + static_cast<double>(i) * step;
+      const double s = score(x, y);
+      unsigned rgb = 0xdddddd;  // nan: grey
+      if (std::isfinite(s)) rgb = light(class_color(options.multiclass ? std::lround(s) : s > 0.0));
+      script += num(x) + ' ' + num(y) + ' ' + std::to_string(rgb >> 16 & 0xff) + ' ' +
+                std::to_string(rgb >> 8 & 0xff) + ' ' + std::to_string(rgb & 0xff) + '\n';
+    }
+    script += '\n';
+  }
+  script += "EOD\n$points << EOD\n";
+  for (std::size_t k = 0; k < points.size(); ++k)
+    script += num(points[k][0]) + ' ' + num(points[k][1]) + ' ' +
+              std::to_string(class_color(class_of_label(labels[k]))) + '\n';
+  script += "EOD\n";
+
+  const double half = step / 2.0;
+  const double gx1 = x0 + static_cast<double>(nx - 1) * step, gy1 = y0 + static_cast<double>(ny - 1) * step;
+  script += "unset key\nset size ratio -1\n";
+  script += "set xrange [" + num(x0 - half) + ":" + num(gx1 + half) + "]\n";
+  script += "set yrange [" + num(y0 - half) + ":" + num(gy1 + half) + "]\n";
+  if (!options.title.empty()) script += "set title " + quote_double(options.title) + " noenhanced\n";
+  script +=
+      "plot $grid using 1:2:3:4:5 with rgbimage, \\\n"
+      "     $points using 1:2:3 with points pt 7 ps 1.3 lc rgb variable, \\\n"
+      "     $points using 1:2 with points pt 6 ps 1.3 lw 0.8 lc rgb 'black'\n";
+  run_gnuplot(script, path, options.width, options.height);
+}
+
+void plot_training_curves(const std::vector<double>& losses, const std::vector<double>& accuracies,
+                          const std::string& path, const std::string& title) {
+  if (losses.empty()) throw std::invalid_argument("plot_training_curves: no losses to plot");
+  if (!accuracies.empty() && accuracies.size() != losses.size())
+    throw std::invalid_argument("plot_training_curves: " + std::to_string(losses.size()) +
+                                " losses but " + std::to_string(accuracies.size()) +
+                                " accuracies");
+  std::string script = "$log << EOD\n";
+  for (std::size_t k = 0; k < losses.size(); ++k)
+    script += std::to_string(k) + ' ' + num(losses[k]) + ' ' +
+              (accuracies.empty() ? std::string("NaN") : num(accuracies[k])) + '\n';
+  script += "EOD\n";
+  const std::string style = losses.size() < 40 ? "linespoints pt 7 ps 0.6" : "lines";
+  const bool two = !accuracies.empty();
+  script += "unset key\nset grid\nset xrange [0:" + std::to_string(std::max<std::size_t>(losses.size() - 1, 1)) + "]\n";
+  if (two) {
+    script += "set multiplot layout 2,1";
+    if (!title.empty()) script += " title " + quote_double(title) + " noenhanced";
+    script += "\n";
+  } else if (!title.empty()) {
+    script += "set title " + quote_double(title) + " noenhanced\n";
+  }
+  script += "set ylabel 'loss'\n";
+  if (!two) script += "set xlabel 'step'\n";
+  script += "plot $log using 1:2 with " + style + " lw 2 lc rgb '#2b83ba'\n";
+  if (two) {
+    script += "set ylabel 'accuracy'\nset xlabel 'step'\nset yrange [0:1.05]\n";
+    script += "plot $log using 1:3 with " + style + " lw 2 lc rgb '#d7191c'\n";
+    script += "unset multiplot\n";
+  }
+  run_gnuplot(script, path, 800, 600);
+}
+
+}  // namespace micrograd

@@ -1,0 +1,143 @@
+// test_plot.cpp: the gnuplot pictures exist, have the right format and size, and bad input or a
+// missing file extension gives a clear error.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "micrograd/plot.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+std::uint32_t be32(const std::string& s, std::size_t at) {
+  std::uint32_t v = 0;
+  for (int k = 0; k < 4; ++k) v = v << 8 | static_cast<unsigned char>(s[at + static_cast<std::size_t>(k)]);
+  return v;
+}
+fs::path fresh_dir(const std::string& name) {
+  fs::path d = fs::temp_directory_path() / ("micrograd-test-plot-" + name + "-" + std::to_string(::getpid()));
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+// Two blobs, one per class, split by the line x = 0.
+std::vector<std::array<double, 2>> points() {
+  std::vector<std::array<double, 2>> p;
+  for (int i = 0; i < 20; ++i) p.push_back({i % 2 ? 1.0 + 0.05 * i : -1.0 - 0.05 * i, std::sin(i)});
+  return p;
+}
+std::vector<double> labels() {
+  std::vector<double> l;
+  for (int i = 0; i < 20; ++i) l.push_back(i % 2 ? 1.0 : -1.0);
+  return l;
+}
+void expect_png(const std::string& png, std::uint32_t width, std::uint32_t height) {
+  ASSERT_GT(png.size(), 5000u);
+  EXPECT_EQ(png.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
+  EXPECT_EQ(png.substr(12, 4), "IHDR");
+  EXPECT_EQ(be32(png, 16), width);
+  EXPECT_EQ(be32(png, 20), height);
+}
+}  // namespace
+
+TEST(Plot, DecisionBoundaryPngAndSvg) {
+  if (!micrograd::gnuplot_available()) GTEST_SKIP() << "gnuplot not installed";
+  const fs::path d = fresh_dir("boundary");
+  int calls = 0;
+  auto score = [&](double x, double) {
+    ++calls;
+    return x;
+  };
+  micrograd::DecisionBoundaryOptions o;
+  o.title = "x > 0 {test}_1";
+  micrograd::plot_decision_boundary(score, points(), labels(), (d / "b.png").string(), o);
+  expect_png(slurp(d / "b.png"), 800, 700);
+  EXPECT_GT(calls, 150 * 50);  // a fine grid (1/150 of the span), not the demo's 0.25 steps
+  micrograd::plot_decision_boundary(score, points(), labels(), (d / "b.svg").string(), o);
+  const std::string svg = slurp(d / "b.svg");
+  EXPECT_NE(svg.find("<svg"), std::string::npos);
+  EXPECT_NE(svg.find("{test}_1"), std::string::npos);
+  EXPECT_GT(svg.size(), 5000u);
+  std::size_t files = 0;
+  for (const auto& e : fs::directory_iterator(d)) files += e.is_regular_file();
+  EXPECT_EQ(files, 2u);  // no temporaries left
+  fs::remove_all(d);
+}
+
+TEST(Plot, MulticlassAndCoarseStep) {
+  if (!micrograd::gnuplot_available()) GTEST_SKIP() << "gnuplot not installed";
+  const fs::path d = fresh_dir("multi");
+  micrograd::DecisionBoundaryOptions o;
+  o.multiclass = true;
+  o.step = 0.25;
+  int calls = 0;
+  std::vector<double> classes;
+  for (int i = 0; i < 20; ++i) classes.push_back(i % 3);
+  micrograd::plot_decision_boundary(
+      [&](double x, double y) {
+        ++calls;
+        return x > 0 ? 0.0 : (y > 0 ? 1.0 : 2.0);
+      },
+      points(), classes, (d / "m.png").string(), o);
+  expect_png(slurp(d / "m.png"), 800, 700);
+  // x spans [-1.95-1, 1.95+1], y about [-0.96-1, 0.99+1]: 24 x 16 grid points at 0.25.
+  EXPECT_EQ(calls, 24 * 16);
+  fs::remove_all(d);
+}
+
+TEST(Plot, TrainingCurves) {
+  if (!micrograd::gnuplot_available()) GTEST_SKIP() << "gnuplot not installed";
+  const fs::path d = fresh_dir("curves");
+  std::vector<double> loss, acc;
+  for (int k = 0; k < 100; ++k) {
+    loss.push_back(1.0 / (1 + k));
+    acc.push_back(1.0 - 0.5 / (1 + k));
+  }
+  micrograd::plot_training_curves(loss, acc, (d / "c.png").string(), "demo");
+  expect_png(slurp(d / "c.png"), 800, 600);
+  micrograd::plot_training_curves(loss, acc, (d / "c.svg").string());
+  EXPECT_NE(slurp(d / "c.svg").find("accuracy"), std::string::npos);
+  micrograd::plot_training_curves(loss, {}, (d / "loss_only.png").string());  // no accuracies
+  expect_png(slurp(d / "loss_only.png"), 800, 600);
+  micrograd::plot_training_curves({0.5}, {1.0}, (d / "one.svg").string());   // a single step
+  EXPECT_TRUE(fs::exists(d / "one.svg"));
+  fs::remove_all(d);
+}
+
+TEST(Plot, BadInput) {
+  auto score = [](double x, double) { return x; };
+  EXPECT_THROW(micrograd::plot_decision_boundary(score, {}, {}, "/tmp/x.png"), std::invalid_argument);
+  EXPECT_THROW(micrograd::plot_decision_boundary(score, points(), {1.0}, "/tmp/x.png"),
+               std::invalid_argument);
+  EXPECT_THROW(micrograd::plot_decision_boundary(score, points(), labels(), "/tmp/x.jpg"),
+               std::invalid_argument);
+  micrograd::DecisionBoundaryOptions tiny;
+  tiny.step = 1e-6;
+  EXPECT_THROW(micrograd::plot_decision_boundary(score, points(), labels(), "/tmp/x.png", tiny),
+               std::invalid_argument);
+  EXPECT_THROW(micrograd::plot_training_curves({}, {}, "/tmp/c.png"), std::invalid_argument);
+  EXPECT_THROW(micrograd::plot_training_curves({1, 2}, {1}, "/tmp/c.png"), std::invalid_argument);
+}
+
+TEST(Plot, GnuplotErrorsAreReported) {
+  if (!micrograd::gnuplot_available()) GTEST_SKIP() << "gnuplot not installed";
+  const fs::path d = fresh_dir("err");
+  try {
+    micrograd::run_gnuplot("plot $nosuchblock using 1:2", (d / "e.png").string(), 100, 100);
+    FAIL() << "expected an error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("gnuplot failed"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(d / "e.png"));
+  fs::remove_all(d);
+}
