@@ -76,7 +76,8 @@ Tape::Tape()
     : data_(reserve_column<double>()),
       grad_(reserve_column<double>()),
       op_(reserve_column<Op>()),
-      operands_(reserve_column<Operands>()) {}
+      operands_(reserve_column<Operands>()),
+      links_(reserve_column<Index>()) {}
 
 Tape::~Tape() { retire(); }
 
@@ -85,7 +86,8 @@ void Tape::grow() {
   if (committed_ == kMaxNodes)
     throw std::length_error("micrograd: the tape is full (2^31 nodes); rewind or collect it");
   const Index step = std::max(kMinCommit, std::min(committed_, Index{1} << 24));
-  const Index to = static_cast<Index>(std::min<std::size_t>(kMaxNodes, std::size_t{committed_} + step));
+  const Index to =
+      static_cast<Index>(std::min<std::size_t>(kMaxNodes, std::size_t{committed_} + step));
   commit_column(data_, committed_, to);
   commit_column(grad_, committed_, to);
   commit_column(op_, committed_, to);
@@ -93,8 +95,37 @@ void Tape::grow() {
   committed_ = to;
 }
 
+void Tape::grow_links(Index needed) {
+  if (retired_) throw StaleValueError("micrograd: this thread's tape was already destroyed");
+  if (std::size_t{kMaxNodes} - links_size_ < needed)
+    throw std::length_error("micrograd: the tape's operand lists are full; rewind or collect it");
+  std::size_t to = links_committed_;
+  while (to < std::size_t{links_size_} + needed)
+    to += std::max<std::size_t>(kMinCommit, std::min<std::size_t>(to, std::size_t{1} << 24));
+  to = std::min<std::size_t>(to, kMaxNodes);
+  commit_column(links_, links_committed_, static_cast<Index>(to));
+  links_committed_ = static_cast<Index>(to);
+}
+
+Tape::Index Tape::push_linear(Index b, const Index* w, const Index* x, Index n) {
+  if (std::size_t{links_committed_} - links_size_ < 2 * std::size_t{n} + 1) grow_links(2 * n + 1);
+  const Index first = links_size_;
+  Index* link = links_ + first;
+  *link++ = b;
+  double out = data_[b];
+  for (Index k = 0; k < n; ++k) {
+    const double product = data_[w[k]] * data_[x[k]];  // rounded on its own, as a Mul node
+    out = out + product;                               // then added, as an Add node
+    *link++ = w[k];
+    *link++ = x[k];
+  }
+  links_size_ = first + 2 * n + 1;
+  return push(Op::Linear, out, first, n);
+}
+
 void Tape::release_unused(Index slack) {
-  const Index keep = static_cast<Index>(std::min<std::size_t>(committed_, std::size_t{size_} + slack));
+  const Index keep =
+      static_cast<Index>(std::min<std::size_t>(committed_, std::size_t{size_} + slack));
   // Round down to a boundary that is page-aligned in every column (8 B/node: 512 nodes a page).
   const Index from = (keep + 4095) / 4096 * 4096;
   if (from >= committed_) return;
@@ -103,6 +134,12 @@ void Tape::release_unused(Index slack) {
   decommit_column(op_, from, committed_);
   decommit_column(operands_, from, committed_);
   committed_ = from;
+  const Index links_from = static_cast<Index>(std::min<std::size_t>(
+      links_committed_, (std::size_t{links_size_} + slack + 4095) / 4096 * 4096));
+  if (links_from < links_committed_) {
+    decommit_column(links_, links_from, links_committed_);
+    links_committed_ = links_from;
+  }
 }
 
 void Tape::retire() {
@@ -112,8 +149,9 @@ void Tape::retire() {
   unmap_column(grad_);
   unmap_column(op_);
   unmap_column(operands_);
+  unmap_column(links_);
   cut(0);
-  size_ = committed_ = 0;
+  size_ = committed_ = links_size_ = links_committed_ = 0;
   labels_.clear();
   reached_ = {};
   remap_ = {};
@@ -175,6 +213,7 @@ void Tape::revive() {
   grad_ = reserve_column<double>();
   op_ = reserve_column<Op>();
   operands_ = reserve_column<Operands>();
+  links_ = reserve_column<Index>();
   retired_ = false;
   dirty_lo_ = kMaxNodes;
   lowest_op_ = kMaxNodes;
@@ -207,6 +246,10 @@ bool Tape::is_live_slow(Index i, std::uint32_t generation) const {
 
 void Tape::rewind(Index mark) {
   if (mark >= size_) return;
+  // Operand lists are appended in node order: they shrink back to where the first dropped
+  // Linear node's list began (a byte scan of the dropped nodes' ops, like memchr).
+  const Op* first_linear = std::find(op_ + mark, op_ + size_, Op::Linear);
+  if (first_linear != op_ + size_) links_size_ = operands_[first_linear - op_].a;
   cut(mark);
   size_ = mark;
   if (dirty_lo_ >= mark) dirty_lo_ = kMaxNodes;
@@ -232,10 +275,12 @@ Tape::Index Tape::sweep(Index root) {
   // It is added last, exactly where the in-memory `+=` would have added it: same rounding.
   double carry = 0.0;
   auto flow = [&](Index i, Index operand, double contribution) {
-    if (operand + 1 == i)
-      carry += contribution;
-    else
+    if (operand + 1 == i) {
+      if (carry != 0.0) grad_[operand] += carry;  // a second contribution: keep the order exact
+      carry = contribution;
+    } else {
       grad_[operand] += contribution;
+    }
   };
   const Index stop = std::min(lowest_op_, root);  // only leaves below: nothing to pass on
   for (Index i = root + 1; i-- > stop;) {
@@ -252,23 +297,38 @@ Tape::Index Tape::sweep(Index root) {
     if (g == 0.0 || op == Op::Leaf) continue;
     lowest = i;
     const Index ia = operands_[i].a, ib = operands_[i].b;
+    if (op == Op::Linear) {  // out = b + sum w_k x_k: the scalar path's Mul/Add nodes, k = n-1..0
+      const Index* link = links_ + ia;
+      for (Index k = ib; k-- > 0;) {
+        const Index w = link[1 + 2 * k], x = link[2 + 2 * k];
+        const double dw = data_[x], dx = data_[w];
+        if constexpr (kCheckFinite) {
+          if (!std::isfinite(g * dw)) throw_nonfinite_backward(i, w, g, dw);
+          if (!std::isfinite(g * dx)) throw_nonfinite_backward(i, x, g, dx);
+        }
+        flow(i, w, g * dw);
+        flow(i, x, g * dx);
+      }
+      flow(i, link[0], g);
+      continue;
+    }
     switch (op) {
       // Each case loads only the numbers its derivative uses (an Add loads none).
-#define MICROGRAD_OP_BACKWARD(name, symbol, arity, forward, da, db)                \
-  case Op::name:                                                                   \
-    if constexpr (arity >= 1) {                                                    \
-      [[maybe_unused]] const double a = data_[ia], b = data_[ib], out = data_[i];  \
-      if constexpr (kCheckFinite) {                                                \
-        if (!std::isfinite(g * (da))) throw_nonfinite_backward(i, ia, g, (da));     \
-      }                                                                            \
-      flow(i, ia, g * (da));                                                       \
-    if constexpr (arity == 2) {                                                    \
-      if constexpr (kCheckFinite) {                                                \
-        if (!std::isfinite(g * (db))) throw_nonfinite_backward(i, ib, g, (db));     \
-      }                                                                            \
-      flow(i, ib, g * (db));                                                       \
-    }                                                                              \
-    }                                                                              \
+#define MICROGRAD_OP_BACKWARD(name, symbol, arity, forward, da, db)               \
+  case Op::name:                                                                  \
+    if constexpr (arity >= 1) {                                                   \
+      [[maybe_unused]] const double a = data_[ia], b = data_[ib], out = data_[i]; \
+      if constexpr (kCheckFinite) {                                               \
+        if (!std::isfinite(g * (da))) throw_nonfinite_backward(i, ia, g, (da));   \
+      }                                                                           \
+      flow(i, ia, g*(da));                                                        \
+      if constexpr (arity == 2) {                                                 \
+        if constexpr (kCheckFinite) {                                             \
+          if (!std::isfinite(g * (db))) throw_nonfinite_backward(i, ib, g, (db)); \
+        }                                                                         \
+        flow(i, ib, g*(db));                                                      \
+      }                                                                           \
+    }                                                                             \
     break;
       MICROGRAD_OPS(MICROGRAD_OP_BACKWARD)
 #undef MICROGRAD_OP_BACKWARD
@@ -292,8 +352,7 @@ void Tape::backward(Index root) {
     for (Index i = root + 1; i-- > 0;) {
       if (!bit(reached_, i) || op_[i] == Op::Leaf) continue;
       grad_[i] = 0.0;
-      set_bit(reached_, operands_[i].a);
-      if (arity(op_[i]) == 2) set_bit(reached_, operands_[i].b);
+      for (Index k = 0, n = num_children(i); k < n; ++k) set_bit(reached_, child(i, k));
     }
   }
   grad_[root] = 1.0;
@@ -308,6 +367,19 @@ void Tape::backward(Index root) {
 void Tape::backward_one(Index i) {
   const Op op = op_[i];
   if (op == Op::Leaf) return;
+  if (op == Op::Linear) {
+    const Index* link = links_ + operands_[i].a;
+    for (Index k = operands_[i].b; k-- > 0;) {
+      const Index w = link[1 + 2 * k], x = link[2 + 2 * k];
+      note_grad_written(w);
+      note_grad_written(x);
+      grad_[w] += grad_[i] * data_[x];
+      grad_[x] += grad_[i] * data_[w];
+    }
+    note_grad_written(link[0]);
+    grad_[link[0]] += grad_[i];
+    return;
+  }
   const Index ia = operands_[i].a, ib = operands_[i].b;
   const detail::Partials p = detail::local_derivatives(op, data_[ia], data_[ib], data_[i]);
   note_grad_written(ia);
@@ -335,8 +407,12 @@ void Tape::collect() {
   }
   for (Index i = n; i-- > 0;) {
     if (!bit(reached_, i) || op_[i] == Op::Leaf) continue;
-    set_bit(reached_, operands_[i].a);
-    set_bit(reached_, operands_[i].b);  // also PowConst's exponent, which is not a child
+    if (op_[i] == Op::Linear) {
+      for (Index k = 0, m = num_children(i); k < m; ++k) set_bit(reached_, child(i, k));
+    } else {
+      set_bit(reached_, operands_[i].a);
+      set_bit(reached_, operands_[i].b);  // also PowConst's exponent, which is not a child
+    }
   }
   Index first = 0;
   while (first < n && bit(reached_, first)) ++first;
@@ -344,16 +420,28 @@ void Tape::collect() {
     remap_.assign(n - first, kMaxNodes);
     auto moved = [&](Index j) { return j < first ? j : remap_[j - first]; };
     Index next = first;
+    Index next_link = kMaxNodes;  // Linear operand lists slide down too, in the same order
     for (Index i = first; i < n; ++i) {
+      const Op op = op_[i];
+      if (op == Op::Linear && next_link == kMaxNodes) next_link = operands_[i].a;
       if (!bit(reached_, i)) continue;
       remap_[i - first] = next;
       data_[next] = data_[i];
       grad_[next] = grad_[i];
-      op_[next] = op_[i];
-      operands_[next] = op_[i] == Op::Leaf ? Operands{next, next}
-                                           : Operands{moved(operands_[i].a), moved(operands_[i].b)};
+      op_[next] = op;
+      if (op == Op::Leaf) {
+        operands_[next] = {next, next};
+      } else if (op == Op::Linear) {
+        const Index from = operands_[i].a, pairs = operands_[i].b;
+        for (Index k = 0; k < 2 * pairs + 1; ++k) links_[next_link + k] = moved(links_[from + k]);
+        operands_[next] = {next_link, pairs};
+        next_link += 2 * pairs + 1;
+      } else {
+        operands_[next] = {moved(operands_[i].a), moved(operands_[i].b)};
+      }
       ++next;
     }
+    if (next_link != kMaxNodes) links_size_ = next_link;
     std::map<Index, std::string> labels;
     for (auto& [i, text] : labels_)
       if (moved(i) != kMaxNodes) labels.emplace_hint(labels.end(), moved(i), std::move(text));
@@ -426,17 +514,18 @@ void Tape::check_forward(Index i) const {
   s << "micrograd: non-finite value " << python_float_repr(data_[i]) << " produced by "
     << describe(i);
   const Op op = op_[i];
-  if (arity(op) >= 1) s << " from " << describe(operands_[i].a);
-  if (arity(op) == 2) s << " and " << describe(operands_[i].b);
+  for (Index k = 0, n = num_children(i); k < n && k < 8; ++k)
+    s << (k == 0 ? " from " : " and ") << describe(child(i, k));
+  if (num_children(i) > 8) s << " and " << num_children(i) - 8 << " more";
   if (op == Op::Leaf) s << " (a leaf created from a non-finite number)";
   throw NonFiniteError(s.str());
 }
 
 void Tape::throw_nonfinite_backward(Index node, Index operand, double g, double partial) const {
   std::ostringstream s;
-  s << "micrograd: backward produced a non-finite gradient for " << describe(operand)
-    << " through " << describe(node) << ": upstream grad " << python_float_repr(g)
-    << " times local derivative " << python_float_repr(partial);
+  s << "micrograd: backward produced a non-finite gradient for " << describe(operand) << " through "
+    << describe(node) << ": upstream grad " << python_float_repr(g) << " times local derivative "
+    << python_float_repr(partial);
   throw NonFiniteError(s.str());
 }
 

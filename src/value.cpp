@@ -7,16 +7,42 @@
 #include <cstdlib>
 #include <ostream>
 #include <sstream>
+#include <stdexcept>
 
 namespace micrograd {
 
 std::vector<Value> Value::children() const {
   Tape& t = checked();
-  const Op op = t.op(index_);
   std::vector<Value> out;
-  if (arity(op) >= 1) out.push_back(Value(t, t.operand_a(index_)));
-  if (arity(op) == 2) out.push_back(Value(t, t.operand_b(index_)));
+  for (Index k = 0, n = t.num_children(index_); k < n; ++k)
+    out.push_back(Value(t, t.child(index_, k)));
   return out;
+}
+
+Value linear(const std::vector<Value>& w, const std::vector<Value>& x, const Value& b) {
+  if (w.size() != x.size())
+    throw std::invalid_argument("micrograd::linear: " + std::to_string(w.size()) + " weights but " +
+                                std::to_string(x.size()) + " inputs");
+  Tape& t = b.checked_for_write();
+  // Small buffers on the stack for a neuron's fan-in; a heap vector only past 64 inputs.
+  constexpr std::size_t kStack = 64;
+  Value::Index wi_stack[kStack], xi_stack[kStack];
+  std::vector<Value::Index> wi_heap, xi_heap;
+  Value::Index* wi = wi_stack;
+  Value::Index* xi = xi_stack;
+  if (w.size() > kStack) {
+    wi_heap.resize(w.size());
+    xi_heap.resize(w.size());
+    wi = wi_heap.data();
+    xi = xi_heap.data();
+  }
+  for (std::size_t k = 0; k < w.size(); ++k) {
+    w[k].check_same_tape(t);
+    x[k].check_same_tape(t);
+    wi[k] = w[k].index_;
+    xi[k] = x[k].index_;
+  }
+  return Value(t, t.push_linear(b.index_, wi, xi, static_cast<Value::Index>(w.size())));
 }
 
 void Value::throw_unusable() const {

@@ -1,12 +1,11 @@
 // Tests for tape.hpp: memory reuse, stale handles, collection, threads, deep graphs, nan checks.
-#include "micrograd/tape.hpp"
-
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <string>
 #include <thread>
 
+#include "micrograd/tape.hpp"
 #include "micrograd/value.hpp"
 
 using micrograd::PinnedValue;
@@ -16,6 +15,22 @@ using micrograd::TapeScope;
 using micrograd::Value;
 
 namespace {
+
+// collect() keeps only what pinned values reach, so collect tests run on a new thread's empty tape
+// (whatever other tests left on this thread's tape would otherwise be collected too).
+template <class F>
+void on_fresh_tape(F body) {
+  std::exception_ptr error;
+  std::thread t([&] {
+    try {
+      body();
+    } catch (...) {
+      error = std::current_exception();
+    }
+  });
+  t.join();
+  if (error) std::rethrow_exception(error);
+}
 
 TEST(Tape, NodesAreStoredInCreationOrder) {
   TapeScope scope;
@@ -111,62 +126,68 @@ TEST(Tape, DeepTanhChainGradientIsTheProductOfLocalDerivatives) {
 }
 
 TEST(Tape, CollectKeepsWhatPinnedValuesReachAndMovesIt) {
-  Tape& tape = Tape::current();
-  TapeScope scope;
-  Value a(2.0, "a");
-  PinnedValue param(a);
-  Value garbage = a * 100.0;  // unreachable from any pinned value after this line
-  for (int i = 0; i < 100; ++i) garbage = garbage + 1.0;
-  Value b(3.0, "b");
-  PinnedValue result(a * b + 1.0);
-  const auto before = tape.size();
-  tape.collect();
-  EXPECT_LT(tape.size(), before);
-  EXPECT_EQ(param.get().id(), a.id());   // below the first dropped node: did not move
-  EXPECT_TRUE(a.valid());                // unpinned handles below the first drop stay valid
-  EXPECT_FALSE(garbage.valid());         // dropped
-  EXPECT_FALSE(b.valid());               // moved, and not pinned: stale rather than wrong
-  const Value& r = result.get();
-  EXPECT_EQ(r.data(), 7.0);
-  r.backward();
-  EXPECT_EQ(a.grad(), 3.0);
-  ASSERT_EQ(r.children().size(), 2u);
-  Value ab = r.children()[0];
-  EXPECT_EQ(ab.op_string(), "*");
-  EXPECT_EQ(ab.children()[1].label(), "b");  // labels move with their nodes
-  EXPECT_EQ(ab.children()[1].grad(), 2.0);
+  on_fresh_tape([] {
+    Tape& tape = Tape::current();
+    TapeScope scope;
+    Value a(2.0, "a");
+    PinnedValue param(a);
+    Value garbage = a * 100.0;  // unreachable from any pinned value after this line
+    for (int i = 0; i < 100; ++i) garbage = garbage + 1.0;
+    Value b(3.0, "b");
+    PinnedValue result(a * b + 1.0);
+    const auto before = tape.size();
+    tape.collect();
+    EXPECT_LT(tape.size(), before);
+    EXPECT_EQ(param.get().id(), a.id());  // below the first dropped node: did not move
+    EXPECT_TRUE(a.valid());               // unpinned handles below the first drop stay valid
+    EXPECT_FALSE(garbage.valid());        // dropped
+    EXPECT_FALSE(b.valid());              // moved, and not pinned: stale rather than wrong
+    const Value& r = result.get();
+    EXPECT_EQ(r.data(), 7.0);
+    r.backward();
+    EXPECT_EQ(a.grad(), 3.0);
+    ASSERT_EQ(r.children().size(), 2u);
+    Value ab = r.children()[0];
+    EXPECT_EQ(ab.op_string(), "*");
+    EXPECT_EQ(ab.children()[1].label(), "b");  // labels move with their nodes
+    EXPECT_EQ(ab.children()[1].grad(), 2.0);
+  });
 }
 
 TEST(Tape, CollectKeepsPowExponents) {
-  TapeScope scope;
-  Value a(3.0);
-  Value junk = a * 5.0;
-  (void)junk;
-  PinnedValue p(pow(a, 2.0));
-  Tape::current().collect();
-  EXPECT_EQ(p.get().op_string(), "**2");
-  p.get().backward();
-  EXPECT_EQ(a.grad(), 6.0);
+  on_fresh_tape([] {
+    TapeScope scope;
+    Value a(3.0);
+    Value junk = a * 5.0;
+    (void)junk;
+    PinnedValue p(pow(a, 2.0));
+    Tape::current().collect();
+    EXPECT_EQ(p.get().op_string(), "**2");
+    p.get().backward();
+    EXPECT_EQ(a.grad(), 6.0);
+  });
 }
 
 TEST(Tape, CollectBoundsTheTapeOfALoopThatNeverRewinds) {
-  Tape& tape = Tape::current();
-  TapeScope scope;
-  const auto base = tape.size();
-  PinnedValue w(Value(0.5));
-  std::size_t peak = 0;
-  for (int step = 0; step < 200; ++step) {
-    Value loss = Value(0.0);
-    for (int i = 0; i < 2000; ++i) loss = loss + w.get() * w.get();
-    PinnedValue keep(loss);  // like a Python variable holding this step's loss
-    keep.get().backward();
-    w.get().data() -= 1e-6 * w.get().grad();
-    w.get().grad() = 0.0;
-    tape.maybe_collect();  // the Python package calls this; unpinned handles may go stale
-    peak = std::max<std::size_t>(peak, tape.size() - base);
-  }
-  EXPECT_LT(peak, 300'000u);  // ~6000 nodes a step: bounded, not 200 steps' worth (1.2 million)
-  EXPECT_LT(w.get().data(), 0.5);
+  on_fresh_tape([] {
+    Tape& tape = Tape::current();
+    TapeScope scope;
+    const auto base = tape.size();
+    PinnedValue w(Value(0.5));
+    std::size_t peak = 0;
+    for (int step = 0; step < 200; ++step) {
+      Value loss = Value(0.0);
+      for (int i = 0; i < 2000; ++i) loss = loss + w.get() * w.get();
+      PinnedValue keep(loss);  // like a Python variable holding this step's loss
+      keep.get().backward();
+      w.get().data() -= 1e-6 * w.get().grad();
+      w.get().grad() = 0.0;
+      tape.maybe_collect();  // the Python package calls this; unpinned handles may go stale
+      peak = std::max<std::size_t>(peak, tape.size() - base);
+    }
+    EXPECT_LT(peak, 300'000u);  // ~6000 nodes a step: bounded, not 200 steps' worth (1.2 million)
+    EXPECT_LT(w.get().data(), 0.5);
+  });
 }
 
 TEST(Tape, ValuesFromAnotherThreadAreRefused) {

@@ -1,9 +1,10 @@
 // Tests for value.hpp: the lecture's and micrograd's exact numbers, every op, printing.
-#include "micrograd/value.hpp"
-
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <thread>
+
+#include "micrograd/value.hpp"
 
 using micrograd::Value;
 
@@ -190,7 +191,7 @@ TEST_F(ValueTest, PowWithValueExponentGivesBothGradients) {
   Value p = pow(a, b);
   p.backward();
   EXPECT_EQ(p.data(), 8.0);
-  EXPECT_DOUBLE_EQ(a.grad(), 12.0);                // b * a^(b-1)
+  EXPECT_DOUBLE_EQ(a.grad(), 12.0);                 // b * a^(b-1)
   EXPECT_DOUBLE_EQ(b.grad(), 8.0 * std::log(2.0));  // a^b * log a
   Value c(3.0);
   Value q = pow(2.0, c);  // __rpow__
@@ -287,6 +288,77 @@ TEST(ValueEmpty, UsingAnEmptyValueThrows) {
   EXPECT_FALSE(v.valid());
   EXPECT_THROW(v.data(), std::logic_error);
   EXPECT_THROW(v + 1.0, std::logic_error);
+}
+
+}  // namespace
+
+namespace {
+
+// The fused neuron node equals micrograd's scalar graph bit for bit: data and every gradient.
+TEST_F(ValueTest, LinearEqualsTheScalarNeuronBitForBit) {
+  const std::vector<double> wd = {0.3, -1.7, 2.9, 1e-3, -0.41}, xd = {1.1, 0.77, -2.5, 3e3, 0.9};
+  auto build = [&](bool fused, std::vector<Value>& leaves) {
+    std::vector<Value> w, x;
+    for (double v : wd) w.emplace_back(v);
+    for (double v : xd) x.emplace_back(v);
+    Value b(0.123);
+    Value act = b;
+    if (fused) {
+      act = micrograd::linear(w, x, b);
+    } else {
+      for (std::size_t k = 0; k < w.size(); ++k) act = act + w[k] * x[k];
+    }
+    Value out = act.relu() * x[0] + act * w[1];  // reuse the inputs downstream as well
+    out.backward();
+    leaves = w;
+    leaves.insert(leaves.end(), x.begin(), x.end());
+    leaves.push_back(b);
+    return out;
+  };
+  std::vector<Value> scalar_leaves, fused_leaves;
+  const Value scalar = build(false, scalar_leaves);
+  const Value fused = build(true, fused_leaves);
+  EXPECT_EQ(fused.data(), scalar.data());
+  for (std::size_t k = 0; k < scalar_leaves.size(); ++k)
+    EXPECT_EQ(fused_leaves[k].grad(), scalar_leaves[k].grad()) << "leaf " << k;
+  const Value fused_act = fused.children()[1].children()[0];
+  EXPECT_EQ(fused_act.op_string(), "linear");
+  EXPECT_EQ(fused_act.children().size(), 11u);  // b, w0, x0, ..., w4, x4
+  EXPECT_EQ(fused_act.children()[0].data(), 0.123);
+}
+
+TEST_F(ValueTest, LinearRejectsMismatchedLengths) {
+  std::vector<Value> w{Value(1.0)}, x{Value(1.0), Value(2.0)};
+  EXPECT_THROW(micrograd::linear(w, x, Value(0.0)), std::invalid_argument);
+}
+
+TEST(Linear, SurvivesRewindAndCollect) {
+  // On a new thread's empty tape: collect() drops whatever this thread's tape holds unpinned.
+  std::thread([] {
+    micrograd::Tape& tape = micrograd::Tape::current();
+    std::vector<Value> w{Value(2.0), Value(3.0)};
+    Value b(1.0);
+    for (int step = 0; step < 3; ++step) {
+      micrograd::TapeScope scope;
+      std::vector<Value> x{Value(step + 1.0), Value(-1.0)};
+      Value y = micrograd::linear(w, x, b);
+      y.backward();
+      EXPECT_EQ(y.data(), 1.0 + 2.0 * (step + 1) - 3.0);
+    }
+    EXPECT_EQ(w[0].grad(), 1.0 + 2.0 + 3.0);
+    Value junk = w[0] * 9.0;
+    (void)junk;
+    std::vector<Value> x{Value(5.0), Value(7.0)};
+    micrograd::PinnedValue kept(micrograd::linear(w, x, b));
+    tape.collect();
+    EXPECT_EQ(kept.get().data(), 1.0 + 10.0 + 21.0);
+    ASSERT_EQ(kept.get().children().size(), 5u);
+    EXPECT_EQ(kept.get().children()[4].data(), 7.0);
+    micrograd::zero_grad(w);
+    kept.get().backward();
+    EXPECT_EQ(w[0].grad(), 5.0);
+    EXPECT_EQ(w[1].grad(), 7.0);
+  }).join();
 }
 
 }  // namespace

@@ -21,21 +21,21 @@ enum class Difference {
 };
 
 struct GradcheckOptions {
-  double h = 1e-6;       // step of the finite difference
-  double atol = 1e-5;    // |analytic - numeric| <= atol + rtol * |numeric| passes
+  double h = 1e-6;     // step of the finite difference
+  double atol = 1e-5;  // |analytic - numeric| <= atol + rtol * |numeric| passes
   double rtol = 1e-4;
   Difference difference = Difference::Central;
 };
 
 struct GradcheckResult {
-  bool ok = true;                   // every input within tolerance
-  std::size_t worst_input = 0;      // index of the input with the largest excess error
-  double analytic = 0.0;            // backward's gradient for that input
-  double numeric = 0.0;             // the finite-difference estimate for it
-  double abs_error = 0.0;           // |analytic - numeric| for it
-  std::vector<double> analytic_all; // backward's gradient for every input
-  std::vector<double> numeric_all;  // finite-difference estimate for every input
-  std::string report;               // one readable paragraph: what failed, where, by how much
+  bool ok = true;                    // every input within tolerance
+  std::size_t worst_input = 0;       // index of the input with the largest excess error
+  double analytic = 0.0;             // backward's gradient for that input
+  double numeric = 0.0;              // the finite-difference estimate for it
+  double abs_error = 0.0;            // |analytic - numeric| for it
+  std::vector<double> analytic_all;  // backward's gradient for every input
+  std::vector<double> numeric_all;   // finite-difference estimate for every input
+  std::string report;                // one readable paragraph: what failed, where, by how much
 };
 
 using ScalarFunction = std::function<Value(const std::vector<Value>& inputs)>;

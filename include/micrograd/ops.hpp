@@ -42,7 +42,11 @@ inline double lecture_tanh(double a) {
   X(Log,       "log",     1,     std::log(a),                  1.0 / a,                 0.0)        \
   X(Tanh,      "tanh",    1,     detail::lecture_tanh(a),      1.0 - out * out,         0.0)        \
   X(Relu,      "ReLU",    1,     a < 0.0 ? 0.0 : a,            out > 0.0 ? 1.0 : 0.0,   0.0)        \
-  X(Sigmoid,   "sigmoid", 1,     1.0 / (1.0 + std::exp(-a)),   out * (1.0 - out),       0.0)
+  X(Sigmoid,   "sigmoid", 1,     1.0 / (1.0 + std::exp(-a)),   out * (1.0 - out),       0.0)        \
+  /* n-ary (arity -1): out = b + w0*x0 + w1*x1 + ..., added left to right like micrograd's Neuron; */ \
+  /* d out/d b = 1, d out/d w_k = x_k, d out/d x_k = w_k. Written out by hand in value.cpp and   */ \
+  /* Tape::sweep; one node instead of 2n+1 with the same numbers, bit for bit (see linear()).    */ \
+  X(Linear,    "linear",  -1,    0.0,                          0.0,                     0.0)
 // clang-format on
 
 enum class Op : std::uint8_t {

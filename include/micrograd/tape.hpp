@@ -62,14 +62,25 @@ class Tape {
     return i;
   }
   Index push_leaf(double out) { return push(Op::Leaf, out, size_, size_); }
+  // A Linear node: out = data(b) + sum_k data(w[k]) * data(x[k]), left to right. Indices unchecked.
+  Index push_linear(Index b, const Index* w, const Index* x, Index n);
 
   // ---- reading nodes
   Index size() const { return size_; }
   double& data(Index i) { return data_[i]; }
   double& grad(Index i) { return grad_[i]; }
   Op op(Index i) const { return op_[i]; }
-  Index operand_a(Index i) const { return operands_[i].a; }
-  Index operand_b(Index i) const { return operands_[i].b; }
+  // The children of node i (micrograd's `_prev`, in order): a, b for a binary op, a for a unary
+  // one, b, w0, x0, w1, x1, ... for a Linear node. (PowConst's exponent is not a child.)
+  Index num_children(Index i) const {
+    return op_[i] == Op::Linear ? 2 * operands_[i].b + 1 : static_cast<Index>(arity(op_[i]));
+  }
+  Index child(Index i, Index k) const {
+    if (op_[i] == Op::Linear) return links_[operands_[i].a + k];
+    return k == 0 ? operands_[i].a : operands_[i].b;
+  }
+  Index operand_a(Index i) const { return operands_[i].a; }  // binary/unary ops: child(i, 0)
+  Index operand_b(Index i) const { return operands_[i].b; }  // PowConst: the exponent leaf
   const std::string& label(Index i) const;
   void set_label(Index i, std::string label);
   // The lecture's `_op`: "+", "*", "tanh", "**2", "**-1", ... ("" for a leaf).
@@ -99,7 +110,8 @@ class Tape {
   // Keeps the nodes reachable from a pinned value (PinnedValue), slides them down in creation
   // order, and rewrites the pinned handles. Unpinned handles above the first dropped node go stale.
   void collect();
-  // collect() if the tape has grown past twice what survived the last collection (and past a floor).
+  // collect() if the tape has grown past twice what survived the last collection (and past a
+  // floor).
   void maybe_collect() {
     if (size_ > collect_threshold_) [[unlikely]]
       collect();
@@ -126,6 +138,7 @@ class Tape {
   };
 
   void grow();
+  void grow_links(Index needed);
   void cut(Index floor);
   bool is_live_slow(Index i, std::uint32_t generation) const;
   void check_forward(Index i) const;
@@ -140,12 +153,15 @@ class Tape {
   friend struct TapeOwner;
 
   // Columns, reserved once for kMaxNodes and committed as the tape grows.
-  double* data_ = nullptr;      // forward value of each node
-  double* grad_ = nullptr;      // d root / d node after backward
-  Op* op_ = nullptr;            // what made the node (printing, drawing, backward)
-  Operands* operands_ = nullptr;
-  Index size_ = 0;       // nodes in use
-  Index committed_ = 0;  // nodes backed by committed memory
+  double* data_ = nullptr;        // forward value of each node
+  double* grad_ = nullptr;        // d root / d node after backward
+  Op* op_ = nullptr;              // what made the node (printing, drawing, backward)
+  Operands* operands_ = nullptr;  // Linear: {first link, number of (w, x) pairs}
+  Index* links_ = nullptr;        // operand lists of Linear nodes: b, w0, x0, w1, x1, ...
+  Index size_ = 0;                // nodes in use
+  Index committed_ = 0;           // nodes backed by committed memory
+  Index links_size_ = 0;          // links in use
+  Index links_committed_ = 0;     // links backed by committed memory
 
   Index dirty_lo_ = kMaxNodes;   // lowest non-leaf whose grad may be non-zero (kMaxNodes: none)
   Index lowest_op_ = kMaxNodes;  // no non-leaf below this: backward stops here

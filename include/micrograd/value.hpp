@@ -71,6 +71,7 @@ class Value {
   Value(Tape& tape, Index index) : tape_(&tape), index_(index), generation_(tape.generation()) {}
   friend class PinnedValue;
   friend class Tape;
+  friend Value linear(const std::vector<Value>& w, const std::vector<Value>& x, const Value& b);
 
   Tape& checked() const {
     if (tape_ == nullptr || !tape_->is_live(index_, generation_)) [[unlikely]]
@@ -107,19 +108,25 @@ inline Value tanh(const Value& a) { return Value::apply<Op::Tanh>(a, a); }
 inline Value relu(const Value& a) { return Value::apply<Op::Relu>(a, a); }
 inline Value sigmoid(const Value& a) { return Value::apply<Op::Sigmoid>(a, a); }
 
+// One node for a neuron's pre-activation: b + w[0]*x[0] + w[1]*x[1] + ..., multiplied and added
+// left to right exactly like micrograd's `sum((wi*xi for ...), self.b)`, so data and every
+// gradient equal the 2n+1-node scalar graph bit for bit, in one node with 2n+1 children.
+// Throws std::invalid_argument if w and x differ in length.
+Value linear(const std::vector<Value>& w, const std::vector<Value>& x, const Value& b);
+
 // ---- derived ops, composed exactly as in micrograd's engine.py
-inline Value operator+(const Value& a, double b) { return a + Value(b); }   // __add__
-inline Value operator+(double a, const Value& b) { return b + Value(a); }   // __radd__
-inline Value operator*(const Value& a, double b) { return a * Value(b); }   // __mul__
-inline Value operator*(double a, const Value& b) { return b * Value(a); }   // __rmul__
-inline Value operator-(const Value& a) { return a * -1.0; }                 // __neg__
-inline Value operator-(const Value& a, const Value& b) { return a + (-b); } // __sub__
-inline Value operator-(const Value& a, double b) { return a + (-b); }       // __sub__, number
-inline Value operator-(double a, const Value& b) { return (-b) + a; }       // __rsub__
+inline Value operator+(const Value& a, double b) { return a + Value(b); }    // __add__
+inline Value operator+(double a, const Value& b) { return b + Value(a); }    // __radd__
+inline Value operator*(const Value& a, double b) { return a * Value(b); }    // __mul__
+inline Value operator*(double a, const Value& b) { return b * Value(a); }    // __rmul__
+inline Value operator-(const Value& a) { return a * -1.0; }                  // __neg__
+inline Value operator-(const Value& a, const Value& b) { return a + (-b); }  // __sub__
+inline Value operator-(const Value& a, double b) { return a + (-b); }        // __sub__, number
+inline Value operator-(double a, const Value& b) { return (-b) + a; }        // __rsub__
 inline Value operator/(const Value& a, const Value& b) { return a * pow(b, -1.0); }  // __truediv__
 inline Value operator/(const Value& a, double b) { return a * std::pow(b, -1.0); }   // number**-1
-inline Value operator/(double a, const Value& b) { return pow(b, -1.0) * a; }  // __rtruediv__
-inline Value pow(double a, const Value& b) { return pow(Value(a), b); }        // __rpow__
+inline Value operator/(double a, const Value& b) { return pow(b, -1.0) * a; }        // __rtruediv__
+inline Value pow(double a, const Value& b) { return pow(Value(a), b); }              // __rpow__
 
 // Python's `c += x` rebinds c to a new node; so do these.
 inline Value& operator+=(Value& a, const Value& b) { return a = a + b; }
