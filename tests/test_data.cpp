@@ -1,0 +1,176 @@
+// Tests for data.hpp: the generators' geometry, labels and determinism, the lecture's samples,
+// and the CSV reader on small fixtures in tests/data/ (including every error, word for word).
+#include "micrograd/data.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+
+using micrograd::Dataset;
+
+namespace {
+
+const std::string kData = [] {
+  const std::string here = __FILE__;
+  return here.substr(0, here.find_last_of('/')) + "/data/";
+}();
+
+std::size_t count(const std::vector<double>& y, double label) {
+  std::size_t n = 0;
+  for (double v : y) n += v == label;
+  return n;
+}
+
+// ---- generators
+
+TEST(Data, MoonsWithoutNoiseLieOnTheTwoArcs) {
+  const Dataset d = micrograd::make_moons(101, 0.0, 1);
+  ASSERT_EQ(d.size(), 101u);
+  EXPECT_EQ(d.num_features(), 2u);
+  EXPECT_EQ(d.num_classes, 2u);
+  EXPECT_EQ(count(d.y, -1.0), 50u);  // n/2 on the outer arc, the rest on the inner one
+  EXPECT_EQ(count(d.y, 1.0), 51u);
+  bool has_corner = false;
+  for (std::size_t i = 0; i < d.size(); ++i) {
+    const double x = d.X[i][0], y = d.X[i][1];
+    if (d.y[i] < 0) {  // (cos t, sin t)
+      EXPECT_NEAR(x * x + y * y, 1.0, 1e-15);
+      EXPECT_GE(y, 0.0);
+      has_corner = has_corner || (x == 1.0 && y == 0.0);
+    } else {  // (1 - cos t, 1 - sin t - 0.5)
+      EXPECT_NEAR((x - 1) * (x - 1) + (y - 0.5) * (y - 0.5), 1.0, 1e-15);
+      EXPECT_LE(y, 0.5);
+    }
+  }
+  EXPECT_TRUE(has_corner);  // t = 0 is one of the points
+}
+
+TEST(Data, MoonsAreShuffledNoisyAndDeterministic) {
+  const Dataset a = micrograd::make_moons(100, 0.1, 7), b = micrograd::make_moons(100, 0.1, 7),
+                c = micrograd::make_moons(100, 0.1, 8);
+  EXPECT_EQ(a.X, b.X);
+  EXPECT_EQ(a.y, b.y);
+  EXPECT_NE(a.X, c.X);
+  std::size_t switches = 0;  // shuffled: labels are not in two blocks
+  for (std::size_t i = 1; i < a.size(); ++i) switches += a.y[i] != a.y[i - 1];
+  EXPECT_GT(switches, 20u);
+  // The noise has the requested standard deviation (distance from the arc, many points).
+  const Dataset big = micrograd::make_moons(4000, 0.1, 3);
+  double s2 = 0.0;
+  for (std::size_t i = 0; i < big.size(); ++i) {
+    const double x = big.X[i][0], y = big.X[i][1];
+    const double r = big.y[i] < 0 ? std::hypot(x, y) : std::hypot(x - 1, y - 0.5);
+    s2 += (r - 1) * (r - 1);
+  }
+  EXPECT_NEAR(std::sqrt(s2 / big.size()), 0.1, 0.01);
+  EXPECT_THROW(micrograd::make_moons(10, -0.1, 1), std::invalid_argument);
+}
+
+TEST(Data, CirclesWithoutNoise) {
+  const Dataset d = micrograd::make_circles(10, 0.0, 0.5, 2);
+  ASSERT_EQ(d.size(), 10u);
+  EXPECT_EQ(count(d.y, -1.0), 5u);
+  EXPECT_EQ(count(d.y, 1.0), 5u);
+  for (std::size_t i = 0; i < d.size(); ++i)
+    EXPECT_NEAR(std::hypot(d.X[i][0], d.X[i][1]), d.y[i] < 0 ? 1.0 : 0.5, 1e-15);
+  EXPECT_THROW(micrograd::make_circles(10, 0.0, 1.0, 2), std::invalid_argument);
+  EXPECT_EQ(micrograd::make_circles(50, 0.05, 0.3, 9).X, micrograd::make_circles(50, 0.05, 0.3, 9).X);
+}
+
+TEST(Data, Spiral) {
+  const Dataset d = micrograd::make_spiral(50, 3, 4);
+  ASSERT_EQ(d.size(), 150u);
+  EXPECT_EQ(d.num_classes, 3u);
+  for (std::size_t j = 0; j < 3; ++j) {
+    EXPECT_EQ(count(d.y, static_cast<double>(j)), 50u);
+    for (std::size_t k = 0; k < 50; ++k) {  // radius linspace(0, 1, N); noise only in the angle
+      const std::vector<double>& x = d.X[j * 50 + k];
+      EXPECT_NEAR(std::hypot(x[0], x[1]), static_cast<double>(k) / 49.0, 1e-15);
+    }
+  }
+  const std::vector<std::size_t> c = d.classes();
+  EXPECT_EQ(c[0], 0u);
+  EXPECT_EQ(c[149], 2u);
+  const Dataset two = micrograd::make_spiral(10, 2, 4);
+  EXPECT_EQ(two.num_classes, 2u);
+  EXPECT_EQ(count(two.y, -1.0), 10u);  // two classes are binary: -1/+1
+  EXPECT_EQ(count(two.y, 1.0), 10u);
+  EXPECT_EQ(two.classes()[0], 0u);
+  EXPECT_EQ(two.classes()[19], 1u);
+  EXPECT_THROW(micrograd::make_spiral(10, 1, 4), std::invalid_argument);
+}
+
+TEST(Data, LectureDataset) {
+  const Dataset d = micrograd::lecture_dataset();
+  const std::vector<std::vector<double>> xs = {
+      {2.0, 3.0, -1.0}, {3.0, -1.0, 0.5}, {0.5, 1.0, 1.0}, {1.0, 1.0, -1.0}};
+  EXPECT_EQ(d.X, xs);
+  EXPECT_EQ(d.y, (std::vector<double>{1.0, -1.0, -1.0, 1.0}));
+  EXPECT_EQ(d.num_features(), 3u);
+}
+
+TEST(Data, ToValues) {
+  micrograd::TapeScope scope;
+  const auto v = micrograd::to_values({{1.0, 2.0}, {3.0, 4.0}});
+  ASSERT_EQ(v.size(), 2u);
+  EXPECT_EQ(v[1][0].data(), 3.0);
+  EXPECT_TRUE(v[1][0].is_leaf());
+}
+
+// ---- CSV
+
+TEST(Csv, BinaryPlusMinusOneWithHeader) {
+  const Dataset d = micrograd::load_csv(kData + "binary_pm1.csv");
+  EXPECT_EQ(d.X, (std::vector<std::vector<double>>{{0.5, 1.25}, {-1.0, 2e-3}, {3.0, 4.0}}));
+  EXPECT_EQ(d.y, (std::vector<double>{1.0, -1.0, 1.0}));
+  EXPECT_EQ(d.num_classes, 2u);
+}
+
+TEST(Csv, BinaryZeroOneBecomesMinusOneOne) {
+  const Dataset d = micrograd::load_csv(kData + "binary_01.csv");  // CRLF line ends, no header
+  EXPECT_EQ(d.X, (std::vector<std::vector<double>>{{1.5, 2.5}, {-0.5, 0.25}}));
+  EXPECT_EQ(d.y, (std::vector<double>{-1.0, 1.0}));
+}
+
+TEST(Csv, MultiClassWithLabelInFirstColumn) {
+  const Dataset d = micrograd::load_csv(kData + "multiclass.csv", 0);
+  EXPECT_EQ(d.num_classes, 3u);
+  EXPECT_EQ(d.y, (std::vector<double>{0, 2, 1, 2}));
+  EXPECT_EQ(d.X[3], (std::vector<double>{7.0, 8.0}));
+  const Dataset last = micrograd::load_csv(kData + "multiclass.csv", -1);  // label = 2.0, 4.0, ...
+  EXPECT_EQ(last.num_classes, 9u);
+  EXPECT_EQ(last.X[0], (std::vector<double>{0.0, 1.0}));
+}
+
+std::string csv_error(const std::string& file, int label_column = -1) {
+  try {
+    micrograd::load_csv(kData + file, label_column);
+  } catch (const std::runtime_error& e) {
+    return e.what();
+  }
+  return "(no std::runtime_error thrown)";
+}
+
+TEST(Csv, ErrorsNameFileLineAndColumn) {
+  EXPECT_EQ(csv_error("bad_cell.csv"), kData + "bad_cell.csv:3:3: field 2 is not a number: 'oops'");
+  EXPECT_EQ(csv_error("ragged.csv"),
+            kData + "ragged.csv:3:4: row has 2 fields, expected 3 like the first row");
+  EXPECT_EQ(csv_error("empty.csv"),
+            kData + "empty.csv:1:1: the file is empty (expected rows of numbers)");
+  EXPECT_EQ(csv_error("header_only.csv"),
+            kData + "header_only.csv:1:1: no data rows after the header");
+  EXPECT_EQ(csv_error("bad_class.csv"),
+            kData + "bad_class.csv:2:5: label '2.5' is not a class: labels must be -1/+1, 0/1, "
+                    "or integer classes 0..k-1");
+  EXPECT_EQ(csv_error("negative_class.csv"),
+            kData + "negative_class.csv:2:5: label '-2' is not a class: labels must be -1/+1, "
+                    "0/1, or integer classes 0..k-1");
+  EXPECT_EQ(csv_error("no_such_file.csv"),
+            kData + "no_such_file.csv:1:1: cannot open the file (does it exist, is it readable?)");
+  EXPECT_EQ(csv_error("binary_01.csv", 3),
+            kData + "binary_01.csv:1:1: label column 3 does not exist (rows have 3 columns, "
+                    "numbered 0..2 or -1..-3 from the end)");
+}
+
+}  // namespace
