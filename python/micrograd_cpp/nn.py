@@ -1,0 +1,110 @@
+"""micrograd_cpp.nn: micrograd's nn module (Module, Neuron, Layer, MLP) with the forward in C++.
+
+Same signatures, parameters and printing as micrograd: Neuron(nin, nonlin=True),
+Layer(nin, nout, **kwargs), MLP(nin, nouts); weights U(-1, 1) drawn with Python's `random`
+(so random.seed(...) gives micrograd's exact initial weights), bias 0, ReLU hidden layers and a
+linear output. Calling a Neuron/Layer/MLP builds micrograd's exact graph in one C++ call.
+
+The lecture's variant: MLP(nin, nouts, activation='tanh') is the lecture's network: tanh in every
+layer including the output, biases U(-1, 1). Neuron's `nonlin` also takes 'relu', 'tanh',
+'linear' or 'sigmoid' (True is 'relu', False is 'linear'); `bias='uniform'` draws the bias.
+
+The attributes are plain Python, as in micrograd (neuron.w, neuron.b, neuron.nonlin,
+layer.neurons, mlp.layers); the forward reads them on every call, so replacing a weight works.
+Not here: the Value class (engine.py).
+"""
+import random
+
+from ._core import Value, layer_forward, mlp_forward, neuron_forward
+from ._core import zero_grad as _zero_grad
+
+_NAMES = {"relu": "ReLU", "tanh": "Tanh", "linear": "Linear", "sigmoid": "Sigmoid"}
+
+
+def _activation(nonlin):
+    if nonlin is True:
+        return "relu"
+    if nonlin is False:
+        return "linear"
+    if isinstance(nonlin, str) and nonlin in _NAMES:
+        return nonlin
+    raise ValueError(
+        f"nonlin must be True (ReLU), False (linear), 'relu', 'tanh', 'linear' or 'sigmoid', got {nonlin!r}")
+
+
+class Module:
+
+    def zero_grad(self):
+        _zero_grad(self.parameters())
+
+    def parameters(self):
+        return []
+
+
+class Neuron(Module):
+
+    def __init__(self, nin, nonlin=True, bias="zero"):
+        if bias not in ("zero", "uniform"):
+            raise ValueError(f"bias must be 'zero' (micrograd) or 'uniform' (the lecture), got {bias!r}")
+        _activation(nonlin)  # validate now, not at the first call
+        self.w = [Value(random.uniform(-1, 1)) for _ in range(nin)]
+        self.b = Value(random.uniform(-1, 1)) if bias == "uniform" else Value(0)
+        self.nonlin = nonlin
+
+    @property
+    def activation(self):
+        """'relu', 'tanh', 'linear' or 'sigmoid'."""
+        return _activation(self.nonlin)
+
+    def __call__(self, x):
+        return neuron_forward(self, x)
+
+    def parameters(self):
+        return self.w + [self.b]
+
+    def __repr__(self):
+        return f"{_NAMES[self.activation]}Neuron({len(self.w)})"
+
+
+class Layer(Module):
+
+    def __init__(self, nin, nout, **kwargs):
+        self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
+
+    def __call__(self, x):
+        return layer_forward(self, x)
+
+    def parameters(self):
+        return [p for n in self.neurons for p in n.parameters()]
+
+    def __repr__(self):
+        return f"Layer of [{', '.join(str(n) for n in self.neurons)}]"
+
+
+class MLP(Module):
+
+    def __init__(self, nin, nouts, activation="relu", output=None, bias=None):
+        """activation: the hidden layers' ('relu': micrograd, 'tanh': the lecture's network).
+        output: the last layer's (default: linear for 'relu', 'tanh' for 'tanh').
+        bias: 'zero' or 'uniform' (default: 'zero' for 'relu', 'uniform' for 'tanh')."""
+        hidden = _activation(activation)
+        if output is None:
+            output = "tanh" if hidden == "tanh" else "linear"
+        if bias is None:
+            bias = "uniform" if hidden == "tanh" else "zero"
+        # micrograd passes nonlin=True/False; keep those exact values for its defaults.
+        hidden_nonlin = True if hidden == "relu" else hidden
+        output_nonlin = False if output == "linear" else (True if output == "relu" else output)
+        sz = [nin] + list(nouts)
+        self.layers = [Layer(sz[i], sz[i + 1], nonlin=hidden_nonlin if i != len(nouts) - 1 else output_nonlin,
+                             bias=bias)
+                       for i in range(len(nouts))]
+
+    def __call__(self, x):
+        return mlp_forward(self, x)
+
+    def parameters(self):
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def __repr__(self):
+        return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"

@@ -1,0 +1,55 @@
+// module.cpp: micrograd_cpp._core, the private compiled module of the Python package.
+//
+// Maps the engine's errors to Python exceptions (StaleValueError, NonFiniteError; other
+// std::logic_error such as mixing threads' Values -> RuntimeError) and exposes a few tape controls.
+// Not here: the Value class (pyvalue.cpp), nn forward passes (nn_binding.cpp), and the public
+// names, which the pure-Python package re-exports (micrograd_cpp/__init__.py).
+#include <exception>
+
+#include "pyvalue.hpp"
+
+namespace py = pybind11;
+using namespace micrograd::python;
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "micrograd_cpp's compiled core (private: import micrograd_cpp instead)";
+
+  // Exceptions: created once, never freed (the translator may run until interpreter exit).
+  static PyObject* stale = PyErr_NewExceptionWithDoc(
+      "micrograd_cpp.StaleValueError",
+      "A Value was used after its node was reclaimed (e.g. the thread that created it ended).",
+      PyExc_RuntimeError, nullptr);
+  static PyObject* nonfinite = PyErr_NewExceptionWithDoc(
+      "micrograd_cpp.NonFiniteError",
+      "A nan/inf appeared while set_detect_anomaly(True) is on; the message names the op.",
+      PyExc_ValueError, nullptr);
+  if (stale == nullptr || nonfinite == nullptr) throw py::error_already_set();
+  m.attr("StaleValueError") = py::handle(stale);
+  m.attr("NonFiniteError") = py::handle(nonfinite);
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const micrograd::StaleValueError& e) {
+      PyErr_SetString(stale, e.what());
+    } catch (const micrograd::NonFiniteError& e) {
+      PyErr_SetString(nonfinite, e.what());
+    }
+  });
+
+  bind_value(m);
+  bind_nn(m);
+
+  // ---- this thread's tape
+  m.def(
+      "set_detect_anomaly", [](bool on) { micrograd::set_detect_anomaly(on); }, py::arg("on"),
+      "Raise NonFiniteError as soon as a nan/inf appears in forward or backward (this thread).");
+  m.def(
+      "tape_size", [] { return micrograd::Tape::current().size(); },
+      "Nodes on this thread's tape (live or not yet reclaimed).");
+  m.def(
+      "collect", [] { micrograd::Tape::current().collect(); },
+      "Reclaims now every node no Python Value can reach (it also happens automatically).");
+  m.def(
+      "pinned_count", [] { return micrograd::Tape::current().pinned_count(); },
+      "Python Values alive on this thread's tape.");
+}

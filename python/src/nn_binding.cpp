@@ -1,0 +1,157 @@
+// nn_binding.cpp: the forward passes of micrograd_cpp.nn's Neuron, Layer and MLP in one C++ call.
+//
+// The Python classes (micrograd_cpp/nn.py) own their parameters as plain Python attributes, as in
+// micrograd: neuron.w (a list of Values), neuron.b, neuron.activation, layer.neurons, mlp.layers.
+// These functions read those attributes on every call (so a user who replaces a weight is seen)
+// and build exactly micrograd's graph: act(b + w0*x0 + w1*x1 + ...), summed left to right from b,
+// a number input becoming a fresh leaf at each use, as `wi*xi` does in micrograd.
+// Not here: the classes, their printing and parameter lists (nn.py).
+#include <string>
+#include <vector>
+
+#include "pyvalue.hpp"
+
+namespace micrograd::python {
+namespace {
+
+enum class Act { Linear, ReLU, Tanh, Sigmoid };
+
+std::string type_name(py::handle h) { return Py_TYPE(h.ptr())->tp_name; }
+
+py::object attr(py::handle obj, const char* name) {
+  PyObject* r = PyObject_GetAttrString(obj.ptr(), name);
+  if (r == nullptr) throw py::error_already_set();
+  return py::reinterpret_steal<py::object>(r);
+}
+
+Act activation(py::handle neuron) {
+  py::object a = attr(neuron, "activation");
+  if (py::isinstance<py::str>(a)) {
+    const std::string s = a.cast<std::string>();
+    if (s == "relu") return Act::ReLU;
+    if (s == "tanh") return Act::Tanh;
+    if (s == "linear") return Act::Linear;
+    if (s == "sigmoid") return Act::Sigmoid;
+  }
+  throw py::value_error("micrograd_cpp: neuron.activation must be 'relu', 'tanh', 'linear' or "
+                        "'sigmoid', got " + py::repr(a).cast<std::string>());
+}
+
+// A list/tuple/sequence of Values or numbers (a neuron's inputs).
+std::vector<Operand> operands(py::handle x, const char* what) {
+  PyObject* seq = PySequence_Fast(x.ptr(), "");
+  if (seq == nullptr) {
+    PyErr_Clear();
+    throw py::type_error(std::string("micrograd_cpp: ") + what +
+                         " takes a list of Values or numbers, got " + type_name(x));
+  }
+  py::object keep = py::reinterpret_steal<py::object>(seq);
+  const Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+  PyObject** items = PySequence_Fast_ITEMS(seq);
+  std::vector<Operand> out(static_cast<std::size_t>(n));
+  for (Py_ssize_t i = 0; i < n; ++i)
+    if (!as_operand(items[i], out[static_cast<std::size_t>(i)]))
+      throw py::type_error(std::string("micrograd_cpp: ") + what + " input " + std::to_string(i) +
+                           " must be a Value or a number, got " + type_name(items[i]));
+  return out;
+}
+
+// act(b + sum_i w_i * x_i), micrograd's Neuron.__call__.
+Value neuron_forward(py::handle neuron, const std::vector<Operand>& x) {
+  py::object w = attr(neuron, "w");
+  py::object b = attr(neuron, "b");
+  const Act act = activation(neuron);
+  PyObject* ws = PySequence_Fast(w.ptr(), "micrograd_cpp: neuron.w must be a list of Values");
+  if (ws == nullptr) throw py::error_already_set();
+  py::object keep = py::reinterpret_steal<py::object>(ws);
+  const Py_ssize_t n = PySequence_Fast_GET_SIZE(ws);
+  if (static_cast<std::size_t>(n) != x.size())
+    throw py::value_error("micrograd_cpp: a Neuron with " + std::to_string(n) +
+                          " inputs was called with " + std::to_string(x.size()) + " inputs");
+  PyValue* bias = as_value(b.ptr());
+  if (bias == nullptr) throw py::type_error("micrograd_cpp: neuron.b must be a Value, got " + type_name(b));
+  PyObject** items = PySequence_Fast_ITEMS(ws);
+  Value sum = bias->get();
+  for (Py_ssize_t i = 0; i < n; ++i) {
+    PyValue* wi = as_value(items[i]);
+    if (wi == nullptr)
+      throw py::type_error("micrograd_cpp: neuron.w[" + std::to_string(i) +
+                           "] must be a Value, got " + type_name(items[i]));
+    const Operand& xi = x[static_cast<std::size_t>(i)];
+    sum = sum + (xi.is_value ? wi->get() * xi.value : wi->get() * xi.number);
+  }
+  switch (act) {
+    case Act::Linear: return sum;
+    case Act::ReLU: return relu(sum);
+    case Act::Tanh: return tanh(sum);
+    case Act::Sigmoid: return sigmoid(sum);
+  }
+  return sum;
+}
+
+std::vector<Value> layer_forward(py::handle layer, const std::vector<Operand>& x) {
+  py::object neurons = attr(layer, "neurons");
+  std::vector<Value> out;
+  for (py::handle neuron : neurons) out.push_back(neuron_forward(neuron, x));
+  return out;
+}
+
+// micrograd's Layer returns its single output unwrapped.
+py::object wrap_outputs(const std::vector<Value>& out) {
+  if (out.size() == 1) return wrap_new(out[0]);
+  py::list list(out.size());
+  for (std::size_t i = 0; i < out.size(); ++i) list[i] = wrap_new(out[i]);
+  return list;
+}
+
+}  // namespace
+
+void bind_nn(py::module_& m) {
+  m.def(
+      "neuron_forward",
+      [](py::handle neuron, py::handle x) {
+        prepare();  // before reading any handle
+        return wrap_new(neuron_forward(neuron, operands(x, "Neuron")));
+      },
+      "Neuron.__call__ in one C++ call.");
+  m.def(
+      "layer_forward",
+      [](py::handle layer, py::handle x) {
+        prepare();
+        return wrap_outputs(layer_forward(layer, operands(x, "Layer")));
+      },
+      "Layer.__call__ in one C++ call (a single output is returned unwrapped).");
+  m.def(
+      "mlp_forward",
+      [](py::handle mlp, py::handle x) {
+        prepare();
+        std::vector<Operand> in = operands(x, "MLP");
+        std::vector<Value> out;
+        bool any_layer = false;
+        for (py::handle layer : attr(mlp, "layers")) {
+          any_layer = true;
+          out = layer_forward(layer, in);
+          in.assign(out.size(), Operand{});
+          for (std::size_t i = 0; i < out.size(); ++i) {
+            in[i].value = out[i];
+            in[i].is_value = true;
+          }
+        }
+        if (!any_layer)
+          throw py::value_error("micrograd_cpp: this MLP has no layers");
+        return wrap_outputs(out);
+      },
+      "MLP.__call__ in one C++ call (a single output is returned unwrapped).");
+  m.def(
+      "zero_grad",
+      [](py::iterable params) {
+        for (py::handle p : params) {
+          PyValue* v = as_value(p.ptr());
+          if (v == nullptr) throw py::type_error("zero_grad: parameters must be Values, got " + type_name(p));
+          v->get().grad() = 0.0;
+        }
+      },
+      "Sets p.grad = 0 for each Value p.");
+}
+
+}  // namespace micrograd::python

@@ -1,0 +1,76 @@
+// pyvalue.hpp: the C++ object inside every Python `micrograd_cpp.Value`, and how the binding turns
+// Python objects into engine handles and back.
+//
+// Memory model. Each Python Value owns one PyValue, which holds a micrograd::PinnedValue: while
+// the Python object lives, its node and everything the node was computed from survive
+// Tape::collect(). Binding calls run tape.maybe_collect() first (prepare()), before any unpinned
+// handle exists, because collect moves nodes and rewrites only pinned handles.
+//
+// Identity. A node has at most one Python wrapper at a time (a per-tape registry maps node index
+// -> PyValue), so `v._prev`, `model.parameters()` and `draw_dot` hand back the very objects the
+// user holds, and Python's default identity hash/eq make `set`/`in` work like micrograd's.
+// Not here: the Python class definition (pyvalue.cpp), nn forward passes (nn_binding.cpp).
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+#include <cstdint>
+#include <unordered_map>
+
+#include "micrograd/value.hpp"
+
+namespace micrograd::python {
+
+namespace py = pybind11;
+
+struct PyValue {
+  // Pins `v` and registers the new wrapper for v's node (v must not have a wrapper yet).
+  explicit PyValue(const Value& v);
+  ~PyValue();
+  PyValue(const PyValue&) = delete;
+  PyValue& operator=(const PyValue&) = delete;
+
+  const Value& get() const { return pin.get(); }
+
+  PinnedValue pin;
+  Tape* tape;               // the tape the node lives on (the handle may be stale: no checks)
+  bool registered = false;  // present in its tape's registry
+  // Value(data, _children, _op): the children and op shown by _prev/_op/draw_dot (a tuple
+  // (children, op)), or empty for nodes made by the engine. Such a node is a leaf for backward.
+  py::object shown;
+};
+
+// ---- Python <-> engine
+// The PyValue inside a Python Value, or nullptr if `o` is not a Value.
+PyValue* as_value(PyObject* o);
+// A plain number (int, float, numpy scalar, anything with __float__/__index__) as a double.
+// Returns false (and leaves no Python error) if `o` is not a number; throws on overflow etc.
+bool as_number(PyObject* o, double& out);
+// A Value or a number as an operand: returns false if `o` is neither.
+struct Operand {
+  Value value;      // set if is_value
+  double number{};  // set otherwise
+  bool is_value = false;
+};
+bool as_operand(PyObject* o, Operand& out);
+
+// The Python object for node v: its existing wrapper, or a new one.
+py::object wrap(const Value& v);
+// A new wrapper for a node just created (it cannot have one yet: skips the registry lookup).
+py::object wrap_new(const Value& v);
+
+// Call at the start of every binding call that may create nodes: reclaims unreachable nodes when
+// the tape has grown enough. Invalidates every unpinned handle, so hold none across it.
+inline Tape& prepare() {
+  Tape& t = Tape::current();
+  t.maybe_collect();
+  return t;
+}
+
+// The registered Python type (set once at import).
+extern PyTypeObject* value_type;
+
+void bind_value(py::module_& m);
+void bind_nn(py::module_& m);
+
+}  // namespace micrograd::python
