@@ -100,7 +100,7 @@ void plot_decision_boundary(const std::function<double(double, double)>& score,
     y0 = std::min(y0, p[1]), y1 = std::max(y1, p[1]);
   }
   x0 -= options.margin, x1 += options.margin, y0 -= options.margin, y1 += options.margin;
-  const double step = options.step > 0.0 ? options.step : std::max(x1 - x0, y1 - y0) / 150.0;
+  const double step = options.step > 0.0 ? options.step : std::max(x1 - x0, y1 - y0) / 200.0;
   if (!(step > 0.0) || !std::isfinite(step))
     throw std::invalid_argument("plot_decision_boundary: the grid step must be positive");
   const long nx = static_cast<long>(std::floor((x1 - x0) / step)) + 1;

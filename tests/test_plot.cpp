@@ -62,7 +62,7 @@ TEST(Plot, DecisionBoundaryPngAndSvg) {
   o.title = "x > 0 {test}_1";
   micrograd::plot_decision_boundary(score, points(), labels(), (d / "b.png").string(), o);
   expect_png(slurp(d / "b.png"), 800, 700);
-  EXPECT_GT(calls, 150 * 50);  // a fine grid (1/150 of the span), not the demo's 0.25 steps
+  EXPECT_GT(calls, 200 * 100);  // a fine grid (1/200 of the span), not the demo's 0.25 steps
   micrograd::plot_decision_boundary(score, points(), labels(), (d / "b.svg").string(), o);
   const std::string svg = slurp(d / "b.svg");
   EXPECT_NE(svg.find("<svg"), std::string::npos);

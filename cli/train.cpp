@@ -1,0 +1,410 @@
+// train.cpp: `micrograd train`: micrograd's demo (two moons, MLP 2-16-16-1 ReLU, SVM max-margin
+// loss + 1e-4 L2, SGD with lr 1.0 - 0.9*k/100, 100 full-batch steps) with every piece selectable,
+// a progress display, and the pictures and logs written to an output directory.
+// Not here: the model, losses, optimizers and data (nn/loss/optim/data.hpp); this only wires them.
+#include <unistd.h>
+
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "commands.hpp"
+#include "micrograd/data.hpp"
+#include "micrograd/draw.hpp"
+#include "micrograd/io.hpp"
+#include "micrograd/loss.hpp"
+#include "micrograd/nn.hpp"
+#include "micrograd/optim.hpp"
+#include "micrograd/plot.hpp"
+#include "micrograd/random.hpp"
+
+namespace micrograd::cli {
+namespace {
+
+struct TrainArgs {
+  std::string dataset = "moons";  // moons, circles, spiral, lecture, csv:PATH
+  std::size_t samples = 100;
+  double noise = 0.1;
+  std::size_t classes = 3;  // spiral only
+  int label_column = -1;    // csv only
+  std::string layers = "16,16";
+  std::string activation = "relu";
+  std::string loss;       // default: svm for two classes, softmax otherwise
+  std::string optimizer = "sgd";
+  std::optional<double> lr;           // default: 1.0 for sgd, 0.05 for adam/adamw
+  std::string schedule;               // default: linear for sgd, constant otherwise
+  double momentum = 0.0;
+  double l2 = 1e-4;
+  double weight_decay = 0.01;  // adamw only
+  std::size_t steps = 100;
+  std::size_t batch_size = 0;
+  std::uint64_t seed = 1337;
+  std::string out = "micrograd-out";
+  std::size_t max_nodes = DotOptions{}.max_nodes;
+  bool quiet = false;
+};
+
+std::vector<std::size_t> parse_layers(const std::string& text) {
+  std::vector<std::size_t> sizes;
+  std::stringstream s(text);
+  std::string item;
+  while (std::getline(s, item, ',')) {
+    std::size_t n = 0;
+    const auto [ptr, ec] = std::from_chars(item.data(), item.data() + item.size(), n);
+    if (item.empty() || ec != std::errc() || ptr != item.data() + item.size() || n == 0)
+      throw CLI::ValidationError("--layers", "'" + text +
+                                                 "' is not a list of positive sizes like 16,16");
+    sizes.push_back(n);
+  }
+  return sizes;
+}
+
+Dataset load_dataset(const TrainArgs& a) {
+  if (a.dataset == "moons") return make_moons(a.samples, a.noise, a.seed);
+  if (a.dataset == "circles") return make_circles(a.samples, a.noise, 0.5, a.seed);
+  if (a.dataset == "spiral")
+    return make_spiral(std::max<std::size_t>(a.samples / a.classes, 1), a.classes, a.seed);
+  if (a.dataset == "lecture") return lecture_dataset();
+  if (a.dataset.rfind("csv:", 0) == 0) return load_csv(a.dataset.substr(4), a.label_column);
+  throw CLI::ValidationError("--dataset", "'" + a.dataset +
+                                              "' is not one of moons, circles, spiral, lecture, "
+                                              "csv:PATH");
+}
+
+// The optimizers share step(lr) and zero_grad(); a variant keeps them by value.
+using Optimizer = std::variant<SGD, Adam, AdamW>;
+
+// A progress line on a terminal, plain lines otherwise, nothing with --quiet.
+class Progress {
+ public:
+  Progress(std::size_t total, bool quiet) : total_(total), quiet_(quiet), tty_(::isatty(2) == 1) {}
+  void update(std::size_t step, double loss, double acc, double lr) {
+    if (quiet_) return;
+    char buf[160];
+    if (tty_) {
+      const std::size_t width = 30, done = (step + 1) * width / total_;
+      std::snprintf(buf, sizeof buf, "\r[%s%s] step %zu/%zu  loss %.6f  accuracy %5.1f%%  lr %.4g ",
+                    std::string(done, '#').c_str(), std::string(width - done, '.').c_str(),
+                    step + 1, total_, loss, acc * 100.0, lr);
+      std::cerr << buf << std::flush;
+      if (step + 1 == total_) std::cerr << "\n";
+      return;
+    }
+    const std::size_t every = total_ <= 200 ? 1 : total_ / 100;
+    if (step % every == 0 || step + 1 == total_) {
+      // micrograd's demo line: f"step {k} loss {total_loss.data}, accuracy {acc*100}%"
+      std::cerr << "step " << step << " loss " << python_float_repr(loss) << ", accuracy "
+                << python_float_repr(acc * 100.0) << "%\n";
+    }
+  }
+
+ private:
+  std::size_t total_;
+  bool quiet_, tty_;
+};
+
+struct StepLog {
+  std::size_t step;
+  double loss, data_loss, reg_loss, accuracy, lr;
+};
+
+// Forward on the rows `rows` of d: the loss (data + L2) and the accuracy. Call inside a TapeScope.
+struct Forward {
+  Value total, data_loss, reg_loss;
+  double accuracy = 0.0;
+};
+
+int run_train(const TrainArgs& a) {
+  namespace fs = std::filesystem;
+  const auto t0 = std::chrono::steady_clock::now();
+
+  // ---- data and configuration checks
+  const Dataset data = load_dataset(a);
+  if (data.size() == 0) throw std::runtime_error("the data set '" + a.dataset + "' is empty");
+  const bool binary = data.is_binary();
+  const std::string loss_name = a.loss.empty() ? (binary ? "svm" : "softmax") : a.loss;
+  if (!binary && loss_name != "softmax")
+    throw CLI::ValidationError("--loss", "'" + loss_name + "' needs two classes but the data has " +
+                                             std::to_string(data.num_classes) +
+                                             "; use --loss softmax");
+  const bool softmax = loss_name == "softmax";
+  const std::vector<std::size_t> hidden = parse_layers(a.layers);
+  const std::size_t nout = softmax ? data.num_classes : 1;
+  const double lr = a.lr.value_or(a.optimizer == "sgd" ? 1.0 : 0.05);
+  const std::string schedule_name =
+      a.schedule.empty() ? (a.optimizer == "sgd" ? "linear" : "constant") : a.schedule;
+  if (a.momentum != 0.0 && a.optimizer != "sgd")
+    throw CLI::ValidationError("--momentum", "only applies to --optimizer sgd");
+  const Schedule schedule = schedule_name == "linear"
+                                ? Schedule(LinearDecayLR{lr, 0.9 * lr})  // micrograd: 1.0 - 0.9*k/100
+                                : Schedule(ConstantLR{lr});
+  const std::size_t batch = a.batch_size == 0 || a.batch_size >= data.size() ? 0 : a.batch_size;
+
+  // ---- model and optimizer (created before the step loop's TapeScope, so they survive it)
+  nn::MLPOptions mo;
+  mo.hidden = a.activation == "tanh" ? nn::Activation::Tanh : nn::Activation::ReLU;
+  mo.output = nn::Activation::Linear;
+  mo.seed = a.seed;
+  std::vector<std::size_t> sizes = hidden;
+  sizes.push_back(nout);
+  const nn::MLP model(data.num_features(), sizes, mo);
+  const std::vector<Value> params = model.parameters();
+  Optimizer opt = a.optimizer == "adam"    ? Optimizer(std::in_place_type<Adam>, params, lr)
+                  : a.optimizer == "adamw" ? Optimizer(std::in_place_type<AdamW>, params, lr, 0.9,
+                                                       0.999, 1e-8, a.weight_decay)
+                                           : Optimizer(std::in_place_type<SGD>, params, lr, a.momentum);
+  const std::vector<std::size_t> classes = data.classes();
+
+  std::string arch = std::to_string(data.num_features());
+  for (const std::size_t n : sizes) arch += "-" + std::to_string(n);
+  std::ostringstream header;
+  header << "micrograd train: " << a.dataset << " (" << data.size() << " samples, "
+         << data.num_features() << " features, " << data.num_classes << " classes), MLP " << arch
+         << " " << (a.activation == "tanh" ? "tanh" : "ReLU") << " (" << params.size()
+         << " parameters), loss " << loss_name << (a.l2 > 0 ? " + " + python_float_repr(a.l2) + " L2" : "")
+         << ", " << a.optimizer << " lr " << python_float_repr(lr) << " " << schedule_name << ", "
+         << a.steps << " steps, " << (batch == 0 ? std::string("full batch") : "batch " + std::to_string(batch))
+         << ", seed " << a.seed;
+  std::cout << header.str() << std::endl;
+  const std::string title = a.dataset + ": MLP " + arch + ", " + loss_name + " loss, " + a.optimizer;
+
+  // Forward on some rows: micrograd's loss() of the demo.
+  auto forward = [&](const std::vector<std::size_t>& rows) {
+    std::vector<Value> scores;
+    std::vector<std::vector<Value>> logits;
+    std::vector<double> y;
+    std::vector<std::size_t> c;
+    for (const std::size_t r : rows) {
+      std::vector<Value> x;
+      x.reserve(data.X[r].size());
+      for (const double v : data.X[r]) x.emplace_back(v);
+      if (softmax) logits.push_back(model(x));
+      else scores.push_back(model.score(x));
+      y.push_back(data.y[r]);
+      c.push_back(classes[r]);
+    }
+    Forward f;
+    if (softmax) f.data_loss = softmax_cross_entropy(logits, c);
+    else if (loss_name == "svm") f.data_loss = svm_max_margin(scores, y);
+    else if (loss_name == "bce") f.data_loss = binary_cross_entropy_with_logits(scores, y);
+    else f.data_loss = mse(scores, y);
+    f.reg_loss = l2_regularization(params, a.l2);
+    f.total = f.data_loss + f.reg_loss;
+    f.accuracy = softmax ? accuracy(logits, c) : accuracy(scores, y);
+    return f;
+  };
+
+  // ---- the training loop
+  std::vector<std::size_t> all(data.size());
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+  Rng batch_rng(a.seed ^ 0x5bd1e995ULL);
+  std::vector<StepLog> log;
+  log.reserve(a.steps);
+  Progress progress(a.steps, a.quiet);
+  for (std::size_t k = 0; k < a.steps; ++k) {
+    TapeScope scope;  // this step's graph is reclaimed at the closing brace
+    std::vector<std::size_t> rows = all;
+    if (batch != 0) {  // micrograd: np.random.permutation(n)[:batch_size]
+      batch_rng.shuffle(rows);
+      rows.resize(batch);
+    }
+    Forward f = forward(rows);
+    std::visit([](auto& o) { o.zero_grad(); }, opt);
+    f.total.backward();
+    const double step_lr = schedule(k, a.steps);
+    std::visit([&](auto& o) { o.step(step_lr); }, opt);
+    log.push_back({k, f.total.data(), f.data_loss.data(), f.reg_loss.data(), f.accuracy, step_lr});
+    progress.update(k, f.total.data(), f.accuracy, step_lr);
+    if (!std::isfinite(f.total.data())) {
+      std::cerr << "micrograd train: the loss became " << python_float_repr(f.total.data())
+                << " at step " << k << "; try a smaller --lr\n";
+      break;
+    }
+  }
+  double final_loss = 0.0, final_acc = 0.0;
+  {
+    TapeScope scope;
+    const Forward f = forward(all);
+    final_loss = f.total.data();
+    final_acc = f.accuracy;
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  // ---- outputs
+  fs::create_directories(a.out);
+  auto path = [&](const std::string& name) { return (fs::path(a.out) / name).string(); };
+  std::vector<std::string> written, notes;
+
+  nlohmann::json j;
+  j["config"] = {{"dataset", a.dataset},   {"samples", data.size()},  {"features", data.num_features()},
+                 {"classes", data.num_classes}, {"layers", sizes},    {"activation", a.activation},
+                 {"loss", loss_name},      {"l2", a.l2},              {"optimizer", a.optimizer},
+                 {"lr", lr},               {"schedule", schedule_name}, {"momentum", a.momentum},
+                 {"steps", a.steps},       {"batch_size", batch},     {"seed", a.seed},
+                 {"noise", a.noise},       {"parameters", params.size()}};
+  std::string csv = "step,loss,data_loss,reg_loss,accuracy,lr\n";
+  nlohmann::json steps = nlohmann::json::array();
+  std::vector<double> losses, accs;
+  for (const StepLog& s : log) {
+    steps.push_back({{"step", s.step}, {"loss", s.loss}, {"data_loss", s.data_loss},
+                     {"reg_loss", s.reg_loss}, {"accuracy", s.accuracy}, {"lr", s.lr}});
+    csv += std::to_string(s.step) + "," + python_float_repr(s.loss) + "," +
+           python_float_repr(s.data_loss) + "," + python_float_repr(s.reg_loss) + "," +
+           python_float_repr(s.accuracy) + "," + python_float_repr(s.lr) + "\n";
+    losses.push_back(s.loss);
+    accs.push_back(s.accuracy);
+  }
+  j["steps"] = steps;
+  j["final"] = {{"loss", final_loss}, {"accuracy", final_acc}, {"seconds", seconds}};
+  write_file_atomically(path("log.json"), j.dump(2) + "\n");
+  written.push_back(path("log.json"));
+  write_file_atomically(path("log.csv"), csv);
+  written.push_back(path("log.csv"));
+
+  // Pictures: a missing tool skips the picture with a note, it does not fail the run.
+  auto attempt = [&](const std::string& file, const std::function<void()>& make) {
+    try {
+      make();
+      written.push_back(file);
+    } catch (const std::exception& e) {
+      notes.push_back("skipped " + file + ": " + e.what());
+    }
+  };
+  if (!losses.empty()) {
+    for (const char* ext : {".png", ".svg"}) {
+      const std::string file = path(std::string("training_curves") + ext);
+      attempt(file, [&] { plot_training_curves(losses, accs, file, title); });
+    }
+  }
+  if (data.num_features() == 2) {
+    std::vector<std::array<double, 2>> points;
+    for (const auto& row : data.X) points.push_back({row[0], row[1]});
+    DecisionBoundaryOptions po;
+    po.multiclass = softmax;
+    po.title = title + ": accuracy " + python_float_repr(final_acc * 100.0) + "%";
+    auto score = [&](double x, double y) {
+      TapeScope scope;
+      const std::vector<Value> in{Value(x), Value(y)};
+      if (!softmax) return model.score(in).data();
+      const std::vector<Value> z = model(in);
+      std::size_t best = 0;
+      for (std::size_t c = 1; c < z.size(); ++c)
+        if (z[c].data() > z[best].data()) best = c;
+      return static_cast<double>(best);
+    };
+    for (const char* ext : {".png", ".svg"}) {
+      const std::string file = path(std::string("decision_boundary") + ext);
+      attempt(file, [&] { plot_decision_boundary(score, points, data.y, file, po); });
+    }
+  } else {
+    notes.push_back("no decision boundary picture: the data has " +
+                    std::to_string(data.num_features()) + " features, not 2");
+  }
+  {  // the graph of the first sample's score
+    TapeScope scope;
+    std::vector<Value> x;
+    for (std::size_t i = 0; i < data.X[0].size(); ++i)
+      x.emplace_back(data.X[0][i], "x" + std::to_string(i));
+    Value s = softmax ? model(x)[0] : model.score(x);
+    s.set_label(softmax ? "logit0" : "score");
+    s.backward();
+    DotOptions o;
+    o.max_nodes = a.max_nodes;
+    const std::string file = path("graph.svg");
+    try {
+      render(to_dot(s, o), file);
+      written.push_back(file);
+    } catch (const std::length_error&) {
+      notes.push_back("no graph picture: the score's graph has more than " +
+                      std::to_string(a.max_nodes) + " nodes (raise --max-nodes to draw it)");
+    } catch (const std::exception& e) {
+      notes.push_back("skipped " + file + ": " + e.what());
+    }
+    for (const Value& p : params) p.grad() = 0.0;  // leave no trace of this backward
+  }
+
+  // ---- summary
+  char line[200];
+  std::snprintf(line, sizeof line, "final: loss %.6f, accuracy %.1f%% on all %zu samples, %.2f s",
+                final_loss, final_acc * 100.0, data.size(), seconds);
+  std::cout << line << "\n";
+  for (const std::string& w : written) std::cout << "wrote " << w << "\n";
+  for (const std::string& n : notes) std::cout << "note: " << n << "\n";
+  return 0;
+}
+
+}  // namespace
+
+void setup_train(CLI::App& app, int& exit_code) {
+  auto a = std::make_shared<TrainArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "train", "Train an MLP classifier (default: micrograd's two-moons demo) and plot it");
+  cmd->footer(
+      "Defaults reproduce micrograd's demo.ipynb: make_moons(100, noise 0.1), MLP(2, [16, 16, 1]) "
+      "ReLU, SVM max-margin loss + 1e-4 L2, SGD with lr 1.0 - 0.9*k/100, 100 full-batch steps.\n"
+      "Writes to --out: decision_boundary.{png,svg} (2-feature data), training_curves.{png,svg}, "
+      "log.json, log.csv, graph.svg (the first sample's score).");
+  cmd->add_option("--dataset", a->dataset, "moons, circles, spiral, lecture or csv:PATH")
+      ->capture_default_str();
+  cmd->add_option("--samples", a->samples, "Number of samples (moons, circles, spiral)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--noise", a->noise, "Noise standard deviation (moons, circles)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--classes", a->classes, "Number of spiral arms (spiral)")
+      ->capture_default_str()
+      ->check(CLI::Range(2, 8));
+  cmd->add_option("--label-column", a->label_column, "Label column of a CSV file (-1: last)")
+      ->capture_default_str();
+  cmd->add_option("--layers", a->layers, "Hidden layer sizes; the output size follows from the data")
+      ->capture_default_str();
+  cmd->add_option("--activation", a->activation, "Hidden activation")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"relu", "tanh"}));
+  cmd->add_option("--loss", a->loss, "Loss (default: svm for two classes, softmax for more)")
+      ->check(CLI::IsMember({"svm", "mse", "bce", "softmax"}));
+  cmd->add_option("--optimizer", a->optimizer, "Optimizer")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"sgd", "adam", "adamw"}));
+  cmd->add_option("--lr", a->lr, "Learning rate (default: 1.0 for sgd, 0.05 for adam/adamw)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--schedule", a->schedule,
+                  "Learning-rate schedule: linear is lr*(1 - 0.9*k/steps) (default for sgd), "
+                  "constant (default for adam/adamw)")
+      ->check(CLI::IsMember({"constant", "linear"}));
+  cmd->add_option("--momentum", a->momentum, "SGD momentum")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--l2", a->l2, "L2 regularization strength alpha (micrograd: 1e-4)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--weight-decay", a->weight_decay, "AdamW's decoupled weight decay")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--steps", a->steps, "Training steps")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--batch-size", a->batch_size, "Samples per step (0: full batch)")
+      ->capture_default_str();
+  cmd->add_option("--seed", a->seed, "Seed of the data, the weights and the batches")
+      ->capture_default_str();
+  cmd->add_option("--out", a->out, "Output directory")->capture_default_str();
+  cmd->add_option("--max-nodes", a->max_nodes, "Largest graph drawn to graph.svg")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_flag("--quiet,-q", a->quiet, "No progress display");
+  cmd->callback([a, &exit_code] { exit_code = run_train(*a); });
+}
+
+}  // namespace micrograd::cli

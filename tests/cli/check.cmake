@@ -1,0 +1,37 @@
+# check.cmake: runs the micrograd program once and checks its exit code, its output and the files
+# it wrote. Used by the CLI tests in cli/CMakeLists.txt:
+#   cmake -DEXE=path -DARGS="grad|a*b|a=2|b=3" -DEXIT=0 [-DREGEX=...] [-DOUT_DIR=dir
+#         -DFILES="log.json|log.csv"] -P check.cmake
+# ARGS and FILES are separated by '|' (a ';' would be split by add_test).
+string(REPLACE "|" ";" args "${ARGS}")
+if(OUT_DIR)
+  file(REMOVE_RECURSE "${OUT_DIR}")
+  file(MAKE_DIRECTORY "${OUT_DIR}")
+endif()
+execute_process(COMMAND "${EXE}" ${args} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+set(all "${out}${err}")
+message("exit code ${rc}\n--- stdout\n${out}--- stderr\n${err}---")
+if(NOT rc EQUAL EXIT)
+  message(FATAL_ERROR "expected exit code ${EXIT}, got ${rc}")
+endif()
+if(DEFINED REGEX AND NOT all MATCHES "${REGEX}")
+  message(FATAL_ERROR "output does not match: ${REGEX}")
+endif()
+if(OUT_DIR)
+  string(REPLACE "|" ";" files "${FILES}")
+  foreach(f ${files})
+    if(NOT EXISTS "${OUT_DIR}/${f}")
+      message(FATAL_ERROR "missing output file ${OUT_DIR}/${f}")
+    endif()
+    file(SIZE "${OUT_DIR}/${f}" size)
+    if(size LESS 100)
+      message(FATAL_ERROR "${OUT_DIR}/${f} is only ${size} bytes")
+    endif()
+  endforeach()
+  # No temporary files left behind by the atomic writes.
+  file(GLOB leftovers "${OUT_DIR}/.*tmp*")
+  if(leftovers)
+    message(FATAL_ERROR "temporary files left: ${leftovers}")
+  endif()
+  file(REMOVE_RECURSE "${OUT_DIR}")
+endif()
