@@ -34,7 +34,8 @@ std::ostream& operator<<(std::ostream& os, const Module& m) { return os << m.rep
 
 // ---- Neuron
 
-Neuron::Neuron(std::size_t nin, Activation act, BiasInit bias, Rng& rng) : act_(act) {
+Neuron::Neuron(std::size_t nin, Activation act, BiasInit bias, Rng& rng, bool fused)
+    : act_(act), fused_(fused) {
   if (nin == 0) throw std::invalid_argument("Neuron needs at least 1 input, got nin = 0");
   w_.reserve(nin);
   for (std::size_t i = 0; i < nin; ++i) w_.emplace_back(rng.uniform(-1.0, 1.0));
@@ -45,6 +46,7 @@ Value Neuron::operator()(const std::vector<Value>& x) const {
   if (x.size() != w_.size())
     throw std::invalid_argument("Neuron expects " + std::to_string(w_.size()) + " inputs, got " +
                                 std::to_string(x.size()));
+  if (fused_) return activate(linear(w_, x, b_), act_);  // the same sum in one node
   // micrograd: act = sum((wi*xi for wi, xi in zip(self.w, x)), self.b)
   Value act = b_;
   for (std::size_t i = 0; i < w_.size(); ++i) act = act + w_[i] * x[i];
@@ -63,11 +65,12 @@ std::string Neuron::repr() const {
 
 // ---- Layer
 
-Layer::Layer(std::size_t nin, std::size_t nout, Activation act, BiasInit bias, Rng& rng) {
+Layer::Layer(std::size_t nin, std::size_t nout, Activation act, BiasInit bias, Rng& rng,
+             bool fused) {
   if (nout == 0) throw std::invalid_argument("Layer needs at least 1 neuron, got nout = 0");
   if (nin == 0) throw std::invalid_argument("Layer needs at least 1 input, got nin = 0");
   neurons_.reserve(nout);
-  for (std::size_t i = 0; i < nout; ++i) neurons_.emplace_back(nin, act, bias, rng);
+  for (std::size_t i = 0; i < nout; ++i) neurons_.emplace_back(nin, act, bias, rng, fused);
 }
 
 std::vector<Value> Layer::operator()(const std::vector<Value>& x) const {
@@ -107,7 +110,7 @@ MLP::MLP(std::size_t nin, std::vector<std::size_t> nouts, MLPOptions options) : 
   for (std::size_t i = 0; i < nouts.size(); ++i) {
     const bool last = i + 1 == nouts.size();
     layers_.emplace_back(sz[i], sz[i + 1], last ? options.output : options.hidden, options.bias,
-                         rng);
+                         rng, options.fused);
   }
 }
 

@@ -397,9 +397,31 @@ TEST_F(NN, MoonsTrajectoryEqualsPlainDoubleReference) {
     for (std::size_t q = 0; q < ref.p.size(); ++q) ref.p[q] -= lr * g[q];
   }
   std::cout << "worst relative loss difference over 100 steps: " << worst << "\n";
+  EXPECT_EQ(worst, 0.0);  // in fact bit for bit
   // The final weights agree as well.
   const std::vector<double> w = parameters_to_vector(model);
   for (std::size_t q = 0; q < w.size(); ++q) EXPECT_NEAR(w[q], ref.p[q], 1e-9 * (1 + std::fabs(w[q])));
+}
+
+// fused: one linear() node per neuron gives the same trajectory, bit for bit, with fewer nodes.
+TEST_F(NN, FusedNeuronsGiveTheSameTrajectory) {
+  const micrograd::Dataset d = micrograd::make_moons(100, 0.1, 5);
+  MLPOptions fused;
+  fused.fused = true;
+  MLP a(2, {16, 16, 1}), b(2, {16, 16, 1}, fused);
+  EXPECT_EQ(parameters_to_vector(a), parameters_to_vector(b));
+  EXPECT_EQ(b.layers()[0].neurons()[0].repr(), "ReLUNeuron(2)");
+  const DemoRun scalar = run_demo(a, d, 30), one_node = run_demo(b, d, 30);
+  EXPECT_EQ(scalar.losses, one_node.losses);
+  EXPECT_EQ(parameters_to_vector(a), parameters_to_vector(b));
+  // per sample: 2 input leaves, 33 linear + 32 ReLU nodes, 5 loss nodes; then the same sums
+  EXPECT_EQ(one_node.nodes_per_step, 100u * (2 + 33 + 32 + 5) + 103u + 677u + 1u);
+  TapeScope scope;
+  Rng rng(0);
+  Neuron n(3, Activation::Tanh, BiasInit::Uniform, rng, true);
+  const Value out = n({Value(1.0), Value(2.0), Value(3.0)});
+  EXPECT_EQ(out.op_string(), "tanh");
+  EXPECT_EQ(out.children()[0].children().size(), 7u);  // b, w0, x0, w1, x1, w2, x2
 }
 
 }  // namespace
