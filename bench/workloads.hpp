@@ -176,20 +176,21 @@ T mlp_forward(const std::vector<T>& params, const T& in0, const T& in1) {
 
 // micrograd's loss(): inputs become leaves (T(x)), losses = (1 + -yi*scorei).relu(),
 // data_loss = sum(losses) * (1/n), reg_loss = alpha * sum(p*p), total = data_loss + reg_loss.
-// If `scores` is given, it receives each sample's score (for the accuracy).
+// Order as in the notebook: all scores, then all losses, then the sums. If `scores` is given, it
+// receives each sample's score (for the accuracy).
 template <class T>
 T moons_loss(const std::vector<T>& params, const Moons& m, std::vector<T>* scores = nullptr) {
   const std::size_t n = m.y.size();
-  T data_loss;
-  for (std::size_t i = 0; i < n; ++i) {
-    const T score = mlp_forward(params, T(m.x0[i]), T(m.x1[i]));
-    const T li = relu(score * (-m.y[i]) + 1.0);
-    if (i == 0)
-      data_loss = li + 0.0;  // Python's sum() starts from 0: 0 + l0 is l0 + Value(0)
-    else
-      data_loss = data_loss + li;
-    if (scores != nullptr) scores->push_back(score);
-  }
+  std::vector<T> local;
+  std::vector<T>& s = scores != nullptr ? *scores : local;
+  s.clear();
+  s.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) s.push_back(mlp_forward(params, T(m.x0[i]), T(m.x1[i])));
+  std::vector<T> losses;
+  losses.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) losses.push_back(relu(s[i] * (-m.y[i]) + 1.0));
+  T data_loss = losses[0] + 0.0;  // Python's sum() starts from 0: 0 + l0 is l0 + Value(0)
+  for (std::size_t i = 1; i < n; ++i) data_loss = data_loss + losses[i];
   data_loss = data_loss * (1.0 / static_cast<double>(n));
   T reg = params[0] * params[0] + 0.0;
   for (std::size_t i = 1; i < params.size(); ++i) reg = reg + params[i] * params[i];
