@@ -2,7 +2,8 @@
 //
 // Maps the engine's errors to Python exceptions (StaleValueError, NonFiniteError; other
 // std::logic_error such as mixing threads' Values -> RuntimeError) and exposes a few tape controls.
-// Not here: the Value class (pyvalue.cpp), nn forward passes (nn_binding.cpp), and the public
+// Not here: the Value class (pyvalue.cpp), nn forward passes (nn_binding.cpp), data sets, losses
+// and optimizers (train_binding.cpp), and the public
 // names, which the pure-Python package re-exports (micrograd_cpp/__init__.py).
 #include <exception>
 
@@ -38,6 +39,7 @@ PYBIND11_MODULE(_core, m) {
 
   bind_value(m);
   bind_nn(m);
+  bind_train(m);
 
   // ---- this thread's tape
   m.def(

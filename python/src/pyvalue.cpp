@@ -42,8 +42,8 @@ Registry& registry(Tape& tape) {
     std::unordered_map<Tape::Index, PyValue*> next;
     next.reserve(r.nodes.size());
     for (auto& [index, pv] : r.nodes) {
-      if (pv->get().valid())
-        next.emplace(pv->get().id(), pv);
+      if (pv->pin && pv->pin->get().valid())
+        next.emplace(pv->pin->get().id(), pv);
       else
         pv->registered = false;
     }
@@ -55,7 +55,7 @@ Registry& registry(Tape& tape) {
 
 }  // namespace
 
-PyValue::PyValue(const Value& v) : pin(v), tape(&v.tape()) {
+PyValue::PyValue(const Value& v) : pin(std::in_place, v), tape(&v.tape()) {
   registry(*tape).nodes.insert_or_assign(v.id(), this);
   registered = true;
 }
@@ -65,12 +65,55 @@ PyValue::~PyValue() {
     if (registered) {
       Registry& r = registry(*tape);  // re-keys first if the tape collected since
       if (registered) {
-        auto it = r.nodes.find(get().id());
+        auto it = r.nodes.find(pin->get().id());
         if (it != r.nodes.end() && it->second == this) r.nodes.erase(it);
       }
     }
   } catch (...) {  // bad_alloc while re-keying: leave the entry (it is dropped when it goes stale)
   }
+}
+
+void PyValue::throw_thread_ended() {
+  throw StaleValueError(
+      "micrograd_cpp: this Value was made on a Python thread that has ended, and its node went "
+      "with that thread's tape. Copy the numbers out (v.data, v.grad) before the thread ends, or "
+      "build and use Values on one thread.");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Thread ends. Each thread's tape is retired by the engine when the OS thread exits, without the
+// GIL, possibly while another thread reads or frees Values of that tape. To never race with it,
+// the binding lets go of a thread's Values earlier, with the GIL held: when Python clears the
+// thread's state (its thread dict, where watch_this_thread() left a capsule), every wrapper of
+// that tape is unpinned and marked dead (later use raises StaleValueError) and leaves the
+// registry, so nothing of ours points into the tape when the engine retires it.
+
+thread_local bool thread_watched = false;
+
+namespace {
+void note_thread_end(Tape* tape) {
+  Registry& r = registry(*tape);
+  for (auto& [index, pv] : r.nodes) {
+    pv->pin.reset();  // unpins
+    pv->registered = false;
+  }
+  r.nodes.clear();
+  thread_watched = false;  // a C thread may call into Python again (PyGILState_Ensure)
+}
+}  // namespace
+
+void watch_this_thread() {
+  PyObject* dict = PyThreadState_GetDict();
+  if (dict == nullptr) throw py::error_already_set();
+  py::capsule sentinel(static_cast<void*>(&Tape::current()), [](void* tape) {
+    try {
+      note_thread_end(static_cast<Tape*>(tape));
+    } catch (...) {  // bad_alloc re-keying the registry: the old race remains for this thread
+    }
+  });
+  if (PyDict_SetItemString(dict, "micrograd_cpp.thread_tape", sentinel.ptr()) != 0)
+    throw py::error_already_set();
+  thread_watched = true;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@
 #include <pybind11/pybind11.h>
 
 #include <cstdint>
+#include <optional>
 #include <unordered_map>
 
 #include "micrograd/value.hpp"
@@ -30,9 +31,16 @@ struct PyValue {
   PyValue(const PyValue&) = delete;
   PyValue& operator=(const PyValue&) = delete;
 
-  const Value& get() const { return pin.get(); }
+  // The node's handle; raises StaleValueError if the thread that made it has ended.
+  const Value& get() const {
+    if (!pin) [[unlikely]]
+      throw_thread_ended();
+    return pin->get();
+  }
+  [[noreturn]] static void throw_thread_ended();
 
-  PinnedValue pin;
+  // Empty once the Python thread that made the node ended (see note_thread_end in pyvalue.cpp).
+  std::optional<PinnedValue> pin;
   Tape* tape;               // the tape the node lives on (the handle may be stale: no checks)
   bool registered = false;  // present in its tape's registry
   // Value(data, _children, _op): the children and op shown by _prev/_op/draw_dot (a tuple
@@ -61,7 +69,11 @@ py::object wrap_new(const Value& v);
 
 // Call at the start of every binding call that may create nodes: reclaims unreachable nodes when
 // the tape has grown enough. Invalidates every unpinned handle, so hold none across it.
+void watch_this_thread();  // see pyvalue.cpp
+extern thread_local bool thread_watched;
 inline Tape& prepare() {
+  if (!thread_watched) [[unlikely]]
+    watch_this_thread();
   Tape& t = Tape::current();
   t.maybe_collect();
   return t;
@@ -72,5 +84,6 @@ extern PyTypeObject* value_type;
 
 void bind_value(py::module_& m);
 void bind_nn(py::module_& m);
+void bind_train(py::module_& m);
 
 }  // namespace micrograd::python
