@@ -293,7 +293,9 @@ int run_train(const TrainArgs& a) {
     for (const auto& row : data.X) points.push_back({row[0], row[1]});
     DecisionBoundaryOptions po;
     po.multiclass = softmax;
-    po.title = title + ": accuracy " + python_float_repr(final_acc * 100.0) + "%";
+    char acc_text[32];
+    std::snprintf(acc_text, sizeof acc_text, "%.1f%%", final_acc * 100.0);
+    po.title = title + ": accuracy " + acc_text;
     auto score = [&](double x, double y) {
       TapeScope scope;
       const std::vector<Value> in{Value(x), Value(y)};
@@ -337,7 +339,7 @@ int run_train(const TrainArgs& a) {
 
   // ---- summary
   char line[200];
-  std::snprintf(line, sizeof line, "final: loss %.6f, accuracy %.1f%% on all %zu samples, %.2f s",
+  std::snprintf(line, sizeof line, "final: loss %.6g, accuracy %.1f%% on all %zu samples, %.2f s",
                 final_loss, final_acc * 100.0, data.size(), seconds);
   std::cout << line << "\n";
   for (const std::string& w : written) std::cout << "wrote " << w << "\n";

@@ -69,29 +69,39 @@ int collect_gvc_error(char* message) {
   return 0;
 }
 
-// Renders with libgvc; returns false (with the reason in `why`) if it could not.
-bool render_with_gvc(const std::string& dot_text, const std::string& format,
-                     const std::string& out_path, std::string& why) {
+// Renders with libgvc. BadInput: graphviz rejected the DOT text (no point trying `dot`);
+// NoRender: this libgvc could not produce the format (e.g. a plugin is missing).
+enum class GvcResult { Ok, BadInput, NoRender };
+struct GvcFailed {};  // thrown out of produce_file_atomically so it removes the temporary
+
+GvcResult render_with_gvc(const std::string& dot_text, const std::string& format,
+                          const std::string& out_path, std::string& why) {
   std::lock_guard<std::mutex> lock(gvc_mutex);
   gvc_errors.clear();
   agusererrf previous = agseterrf(collect_gvc_error);
-  GVC_t* gvc = gvContext();
+  // One context for the whole process, never freed: graphviz 2.43's pango plugin caches a pointer
+  // into the context's font table, so a second context reads freed memory (found by ASan).
+  static GVC_t* const gvc = gvContext();
   Agraph_t* g = agmemread(dot_text.c_str());
-  bool ok = false;
+  GvcResult result = GvcResult::Ok;
   if (g == nullptr) {
     why = "graphviz could not parse the DOT text: " + gvc_errors;
+    result = GvcResult::BadInput;
   } else if (gvLayout(gvc, g, "dot") != 0) {
     why = "graphviz layout failed: " + gvc_errors;
+    result = GvcResult::BadInput;
     agclose(g);
   } else {
-    ok = gvRenderFilename(gvc, g, format.c_str(), out_path.c_str()) == 0;
-    if (!ok) why = "libgvc could not render '" + format + "': " + gvc_errors;
+    if (gvRenderFilename(gvc, g, format.c_str(), out_path.c_str()) != 0) {
+      why = "libgvc could not render '" + format + "': " + gvc_errors;
+      result = GvcResult::NoRender;
+    }
     gvFreeLayout(gvc, g);
     agclose(g);
   }
-  gvFreeContext(gvc);
   agseterrf(previous);
-  return ok;
+  while (!why.empty() && std::isspace(static_cast<unsigned char>(why.back()))) why.pop_back();
+  return result;
 }
 #endif
 
@@ -156,13 +166,17 @@ void render(const std::string& dot_text, const std::string& path) {
   const std::string format = ext.substr(1);
 
   std::string why;
-  bool done = false;
 #ifdef MICROGRAD_HAVE_GVC
-  produce_file_atomically(path, [&](const std::string& temp) {
-    done = render_with_gvc(dot_text, format, temp, why);
-    if (!done) std::remove(temp.c_str());  // let the `dot` program try below
-  });
-  if (done) return;
+  GvcResult result = GvcResult::Ok;
+  try {
+    produce_file_atomically(path, [&](const std::string& temp) {
+      result = render_with_gvc(dot_text, format, temp, why);
+      if (result != GvcResult::Ok) throw GvcFailed{};
+    });
+    return;
+  } catch (const GvcFailed&) {
+    if (result == GvcResult::BadInput) throw std::runtime_error("cannot draw '" + path + "': " + why);
+  }  // NoRender: let the `dot` program try below
 #endif
   bool found = false;
   try {
