@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <memory>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -74,7 +74,8 @@ int run_grad(const GradArgs& args) {
   const std::vector<std::string> used = expression_variables(args.expression);
   for (const std::string& n : order) {
     std::cout << pad("d/d" + n) << " = " << python_float_repr(vars.at(n).grad());
-    if (std::find(used.begin(), used.end(), n) == used.end()) std::cout << "  (not in the expression)";
+    if (std::find(used.begin(), used.end(), n) == used.end())
+      std::cout << "  (not in the expression)";
     std::cout << "\n";
   }
   if (!args.graph.empty()) {

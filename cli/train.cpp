@@ -8,8 +8,8 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <functional>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -40,10 +40,10 @@ struct TrainArgs {
   int label_column = -1;    // csv only
   std::string layers = "16,16";
   std::string activation = "relu";
-  std::string loss;       // default: svm for two classes, softmax otherwise
+  std::string loss;  // default: svm for two classes, softmax otherwise
   std::string optimizer = "sgd";
-  std::optional<double> lr;           // default: 1.0 for sgd, 0.05 for adam/adamw
-  std::string schedule;               // default: linear for sgd, constant otherwise
+  std::optional<double> lr;  // default: 1.0 for sgd, 0.05 for adam/adamw
+  std::string schedule;      // default: linear for sgd, constant otherwise
   double momentum = 0.0;
   double l2 = 1e-4;
   double weight_decay = 0.01;  // adamw only
@@ -63,8 +63,8 @@ std::vector<std::size_t> parse_layers(const std::string& text) {
     std::size_t n = 0;
     const auto [ptr, ec] = std::from_chars(item.data(), item.data() + item.size(), n);
     if (item.empty() || ec != std::errc() || ptr != item.data() + item.size() || n == 0)
-      throw CLI::ValidationError("--layers", "'" + text +
-                                                 "' is not a list of positive sizes like 16,16");
+      throw CLI::ValidationError("--layers",
+                                 "'" + text + "' is not a list of positive sizes like 16,16");
     sizes.push_back(n);
   }
   return sizes;
@@ -146,9 +146,10 @@ int run_train(const TrainArgs& a) {
       a.schedule.empty() ? (a.optimizer == "sgd" ? "linear" : "constant") : a.schedule;
   if (a.momentum != 0.0 && a.optimizer != "sgd")
     throw CLI::ValidationError("--momentum", "only applies to --optimizer sgd");
-  const Schedule schedule = schedule_name == "linear"
-                                ? Schedule(LinearDecayLR{lr, 0.9 * lr})  // micrograd: 1.0 - 0.9*k/100
-                                : Schedule(ConstantLR{lr});
+  const Schedule schedule =
+      schedule_name == "linear"
+          ? Schedule(LinearDecayLR{lr, 0.9 * lr})  // micrograd: 1.0 - 0.9*k/100
+          : Schedule(ConstantLR{lr});
   const std::size_t batch = a.batch_size == 0 || a.batch_size >= data.size() ? 0 : a.batch_size;
 
   // ---- model and optimizer (created before the step loop's TapeScope, so they survive it)
@@ -160,10 +161,11 @@ int run_train(const TrainArgs& a) {
   sizes.push_back(nout);
   const nn::MLP model(data.num_features(), sizes, mo);
   const std::vector<Value> params = model.parameters();
-  Optimizer opt = a.optimizer == "adam"    ? Optimizer(std::in_place_type<Adam>, params, lr)
-                  : a.optimizer == "adamw" ? Optimizer(std::in_place_type<AdamW>, params, lr, 0.9,
-                                                       0.999, 1e-8, a.weight_decay)
-                                           : Optimizer(std::in_place_type<SGD>, params, lr, a.momentum);
+  Optimizer opt =
+      a.optimizer == "adam" ? Optimizer(std::in_place_type<Adam>, params, lr)
+      : a.optimizer == "adamw"
+          ? Optimizer(std::in_place_type<AdamW>, params, lr, 0.9, 0.999, 1e-8, a.weight_decay)
+          : Optimizer(std::in_place_type<SGD>, params, lr, a.momentum);
   const std::vector<std::size_t> classes = data.classes();
 
   std::string arch = std::to_string(data.num_features());
@@ -172,12 +174,14 @@ int run_train(const TrainArgs& a) {
   header << "micrograd train: " << a.dataset << " (" << data.size() << " samples, "
          << data.num_features() << " features, " << data.num_classes << " classes), MLP " << arch
          << " " << (a.activation == "tanh" ? "tanh" : "ReLU") << " (" << params.size()
-         << " parameters), loss " << loss_name << (a.l2 > 0 ? " + " + python_float_repr(a.l2) + " L2" : "")
-         << ", " << a.optimizer << " lr " << python_float_repr(lr) << " " << schedule_name << ", "
-         << a.steps << " steps, " << (batch == 0 ? std::string("full batch") : "batch " + std::to_string(batch))
-         << ", seed " << a.seed;
+         << " parameters), loss " << loss_name
+         << (a.l2 > 0 ? " + " + python_float_repr(a.l2) + " L2" : "") << ", " << a.optimizer
+         << " lr " << python_float_repr(lr) << " " << schedule_name << ", " << a.steps << " steps, "
+         << (batch == 0 ? std::string("full batch") : "batch " + std::to_string(batch)) << ", seed "
+         << a.seed;
   std::cout << header.str() << std::endl;
-  const std::string title = a.dataset + ": MLP " + arch + ", " + loss_name + " loss, " + a.optimizer;
+  const std::string title =
+      a.dataset + ": MLP " + arch + ", " + loss_name + " loss, " + a.optimizer;
 
   // Forward on some rows: micrograd's loss() of the demo.
   auto forward = [&](const std::vector<std::size_t>& rows) {
@@ -189,16 +193,22 @@ int run_train(const TrainArgs& a) {
       std::vector<Value> x;
       x.reserve(data.X[r].size());
       for (const double v : data.X[r]) x.emplace_back(v);
-      if (softmax) logits.push_back(model(x));
-      else scores.push_back(model.score(x));
+      if (softmax)
+        logits.push_back(model(x));
+      else
+        scores.push_back(model.score(x));
       y.push_back(data.y[r]);
       c.push_back(classes[r]);
     }
     Forward f;
-    if (softmax) f.data_loss = softmax_cross_entropy(logits, c);
-    else if (loss_name == "svm") f.data_loss = svm_max_margin(scores, y);
-    else if (loss_name == "bce") f.data_loss = binary_cross_entropy_with_logits(scores, y);
-    else f.data_loss = mse(scores, y);
+    if (softmax)
+      f.data_loss = softmax_cross_entropy(logits, c);
+    else if (loss_name == "svm")
+      f.data_loss = svm_max_margin(scores, y);
+    else if (loss_name == "bce")
+      f.data_loss = binary_cross_entropy_with_logits(scores, y);
+    else
+      f.data_loss = mse(scores, y);
     f.reg_loss = l2_regularization(params, a.l2);
     f.total = f.data_loss + f.reg_loss;
     f.accuracy = softmax ? accuracy(logits, c) : accuracy(scores, y);
@@ -248,18 +258,33 @@ int run_train(const TrainArgs& a) {
   std::vector<std::string> written, notes;
 
   nlohmann::json j;
-  j["config"] = {{"dataset", a.dataset},   {"samples", data.size()},  {"features", data.num_features()},
-                 {"classes", data.num_classes}, {"layers", sizes},    {"activation", a.activation},
-                 {"loss", loss_name},      {"l2", a.l2},              {"optimizer", a.optimizer},
-                 {"lr", lr},               {"schedule", schedule_name}, {"momentum", a.momentum},
-                 {"steps", a.steps},       {"batch_size", batch},     {"seed", a.seed},
-                 {"noise", a.noise},       {"parameters", params.size()}};
+  j["config"] = {{"dataset", a.dataset},
+                 {"samples", data.size()},
+                 {"features", data.num_features()},
+                 {"classes", data.num_classes},
+                 {"layers", sizes},
+                 {"activation", a.activation},
+                 {"loss", loss_name},
+                 {"l2", a.l2},
+                 {"optimizer", a.optimizer},
+                 {"lr", lr},
+                 {"schedule", schedule_name},
+                 {"momentum", a.momentum},
+                 {"steps", a.steps},
+                 {"batch_size", batch},
+                 {"seed", a.seed},
+                 {"noise", a.noise},
+                 {"parameters", params.size()}};
   std::string csv = "step,loss,data_loss,reg_loss,accuracy,lr\n";
   nlohmann::json steps = nlohmann::json::array();
   std::vector<double> losses, accs;
   for (const StepLog& s : log) {
-    steps.push_back({{"step", s.step}, {"loss", s.loss}, {"data_loss", s.data_loss},
-                     {"reg_loss", s.reg_loss}, {"accuracy", s.accuracy}, {"lr", s.lr}});
+    steps.push_back({{"step", s.step},
+                     {"loss", s.loss},
+                     {"data_loss", s.data_loss},
+                     {"reg_loss", s.reg_loss},
+                     {"accuracy", s.accuracy},
+                     {"lr", s.lr}});
     csv += std::to_string(s.step) + "," + python_float_repr(s.loss) + "," +
            python_float_repr(s.data_loss) + "," + python_float_repr(s.reg_loss) + "," +
            python_float_repr(s.accuracy) + "," + python_float_repr(s.lr) + "\n";
@@ -371,7 +396,8 @@ void setup_train(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(2, 8));
   cmd->add_option("--label-column", a->label_column, "Label column of a CSV file (-1: last)")
       ->capture_default_str();
-  cmd->add_option("--layers", a->layers, "Hidden layer sizes; the output size follows from the data")
+  cmd->add_option("--layers", a->layers,
+                  "Hidden layer sizes; the output size follows from the data")
       ->capture_default_str();
   cmd->add_option("--activation", a->activation, "Hidden activation")
       ->capture_default_str()
@@ -396,7 +422,9 @@ void setup_train(CLI::App& app, int& exit_code) {
   cmd->add_option("--weight-decay", a->weight_decay, "AdamW's decoupled weight decay")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--steps", a->steps, "Training steps")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--steps", a->steps, "Training steps")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--batch-size", a->batch_size, "Samples per step (0: full batch)")
       ->capture_default_str();
   cmd->add_option("--seed", a->seed, "Seed of the data, the weights and the batches")

@@ -175,7 +175,8 @@ void render(const std::string& dot_text, const std::string& path) {
     });
     return;
   } catch (const GvcFailed&) {
-    if (result == GvcResult::BadInput) throw std::runtime_error("cannot draw '" + path + "': " + why);
+    if (result == GvcResult::BadInput)
+      throw std::runtime_error("cannot draw '" + path + "': " + why);
   }  // NoRender: let the `dot` program try below
 #endif
   bool found = false;
@@ -195,8 +196,8 @@ void render(const std::string& dot_text, const std::string& path) {
   std::filesystem::path dot_path(path);
   dot_path.replace_extension(".dot");
   write_file_atomically(dot_path.string(), dot_text);
-  std::string message = "graphviz not found: install the Debian package 'graphviz' (wrote " +
-                        dot_path.string() + ")";
+  std::string message =
+      "graphviz not found: install the Debian package 'graphviz' (wrote " + dot_path.string() + ")";
   if (!why.empty()) message += "; " + why;
   throw GraphvizNotFound(message, dot_path.string());
 }

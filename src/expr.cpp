@@ -123,7 +123,8 @@ class Parser {
     if (end < text_.size() && (is_name_char(text_[end]) || text_[end] == '.')) {
       std::size_t stop = end;
       while (stop < text_.size() && is_name_char(text_[stop])) ++stop;
-      error(end, "unexpected '" + std::string(text_.substr(end, std::max<std::size_t>(stop - end, 1))) +
+      error(end, "unexpected '" +
+                     std::string(text_.substr(end, std::max<std::size_t>(stop - end, 1))) +
                      "' after the number " + std::string(digits) + " (missing '*'?)");
     }
     double x = 0.0;
@@ -167,8 +168,8 @@ class Parser {
   // limit keeps a hostile "((((...))))" from overflowing the stack.
   Operand unary() {
     if (++depth_ > kMaxExpressionDepth)
-      error(tok_.pos, "expression nested more than " + std::to_string(kMaxExpressionDepth) +
-                          " levels deep");
+      error(tok_.pos,
+            "expression nested more than " + std::to_string(kMaxExpressionDepth) + " levels deep");
     Operand out;
     if (tok_.kind == Tok::Minus) {
       advance();
@@ -216,15 +217,15 @@ class Parser {
       case Tok::End:
         error(t.pos, "expected a number, a variable or '(' but the expression ended");
       default:
-        error(t.pos, "expected a number, a variable or '(' but found '" + std::string(t.text) +
-                         "'");
+        error(t.pos,
+              "expected a number, a variable or '(' but found '" + std::string(t.text) + "'");
     }
   }
 
   void expect_close(std::size_t open_pos) {
     if (tok_.kind != Tok::RParen)
-      error(tok_.pos, "expected ')' (to close the '(' at column " + std::to_string(open_pos + 1) +
-                          ")");
+      error(tok_.pos,
+            "expected ')' (to close the '(' at column " + std::to_string(open_pos + 1) + ")");
     advance();
   }
 
@@ -241,11 +242,16 @@ class Parser {
     const Value x = arg.is_value ? arg.value : Value(arg.number);  // a leaf, so the op is drawn
     Operand out;
     out.is_value = true;
-    if (name.text == "exp") out.value = exp(x);
-    else if (name.text == "log") out.value = log(x);
-    else if (name.text == "tanh") out.value = tanh(x);
-    else if (name.text == "relu") out.value = relu(x);
-    else out.value = sigmoid(x);
+    if (name.text == "exp")
+      out.value = exp(x);
+    else if (name.text == "log")
+      out.value = log(x);
+    else if (name.text == "tanh")
+      out.value = tanh(x);
+    else if (name.text == "relu")
+      out.value = relu(x);
+    else
+      out.value = sigmoid(x);
     return out;
   }
 
@@ -259,9 +265,9 @@ class Parser {
     if (it == vars_->end()) {
       const int column = static_cast<int>(name.pos) + 1;
       const std::string reason = "unknown variable '" + key + "'";
-      throw ExprError(column, reason,
-                      reason + " (column " + std::to_string(column) + "); pass it as " + key +
-                          "=NUMBER");
+      throw ExprError(
+          column, reason,
+          reason + " (column " + std::to_string(column) + "); pass it as " + key + "=NUMBER");
     }
     Operand out;
     out.is_value = true;

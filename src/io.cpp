@@ -4,8 +4,8 @@
 
 #include <fcntl.h>
 #include <spawn.h>
-#include <sys/wait.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -31,7 +31,8 @@ mode_t default_file_mode() {
     if (FILE* f = std::fopen("/proc/self/status", "r")) {
       char line[256];
       while (std::fgets(line, sizeof line, f) != nullptr)
-        if (std::strncmp(line, "Umask:", 6) == 0) mask = static_cast<mode_t>(std::strtoul(line + 6, nullptr, 8));
+        if (std::strncmp(line, "Umask:", 6) == 0)
+          mask = static_cast<mode_t>(std::strtoul(line + 6, nullptr, 8));
       std::fclose(f);
     }
     return static_cast<mode_t>(0666 & ~mask);

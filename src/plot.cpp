@@ -69,12 +69,14 @@ std::string terminal_for(const std::string& path, int width, int height) {
 void run_gnuplot(const std::string& script, const std::string& path, int width, int height) {
   const std::string terminal = terminal_for(path, width, height);  // checks the extension first
   produce_file_atomically(path, [&](const std::string& temp) {
-    const std::string full = terminal + "set output " + quote_single(temp) + "\n" + script +
-                             "\nset output\n";
+    const std::string full =
+        terminal + "set output " + quote_single(temp) + "\n" + script + "\nset output\n";
     const ProgramResult r = run_program({"gnuplot"}, full);
     if (!r.found)
-      throw std::runtime_error("gnuplot not found: install the Debian package 'gnuplot-nox' (or "
-                               "'gnuplot') to write '" + path + "'");
+      throw std::runtime_error(
+          "gnuplot not found: install the Debian package 'gnuplot-nox' (or "
+          "'gnuplot') to write '" +
+          path + "'");
     if (r.exit_status != 0)
       throw std::runtime_error("gnuplot failed to write '" + path + "' (exit status " +
                                std::to_string(r.exit_status) + "): " + r.output);
@@ -137,11 +139,13 @@ void plot_decision_boundary(const std::function<double(double, double)>& score,
   script += "EOD\n";
 
   const double half = step / 2.0;
-  const double gx1 = x0 + static_cast<double>(nx - 1) * step, gy1 = y0 + static_cast<double>(ny - 1) * step;
+  const double gx1 = x0 + static_cast<double>(nx - 1) * step,
+               gy1 = y0 + static_cast<double>(ny - 1) * step;
   script += "unset key\nset size ratio -1\n";
   script += "set xrange [" + num(x0 - half) + ":" + num(gx1 + half) + "]\n";
   script += "set yrange [" + num(y0 - half) + ":" + num(gy1 + half) + "]\n";
-  if (!options.title.empty()) script += "set title " + quote_double(options.title) + " noenhanced\n";
+  if (!options.title.empty())
+    script += "set title " + quote_double(options.title) + " noenhanced\n";
   script +=
       "plot $grid using 1:2:3:4:5 with rgbimage, \\\n"
       "     $points using 1:2:3 with points pt 7 ps 1.3 lc rgb variable, \\\n"
@@ -154,8 +158,7 @@ void plot_training_curves(const std::vector<double>& losses, const std::vector<d
   if (losses.empty()) throw std::invalid_argument("plot_training_curves: no losses to plot");
   if (!accuracies.empty() && accuracies.size() != losses.size())
     throw std::invalid_argument("plot_training_curves: " + std::to_string(losses.size()) +
-                                " losses but " + std::to_string(accuracies.size()) +
-                                " accuracies");
+                                " losses but " + std::to_string(accuracies.size()) + " accuracies");
   std::string script = "$log << EOD\n";
   for (std::size_t k = 0; k < losses.size(); ++k)
     script += std::to_string(k) + ' ' + num(losses[k]) + ' ' +
@@ -163,7 +166,8 @@ void plot_training_curves(const std::vector<double>& losses, const std::vector<d
   script += "EOD\n";
   const std::string style = losses.size() < 40 ? "linespoints pt 7 ps 0.6" : "lines";
   const bool two = !accuracies.empty();
-  script += "unset key\nset grid\nset xrange [0:" + std::to_string(std::max<std::size_t>(losses.size() - 1, 1)) + "]\n";
+  script += "unset key\nset grid\nset xrange [0:" +
+            std::to_string(std::max<std::size_t>(losses.size() - 1, 1)) + "]\n";
   if (two) {
     script += "set multiplot layout 2,1";
     if (!title.empty()) script += " title " + quote_double(title) + " noenhanced";

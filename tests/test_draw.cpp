@@ -82,9 +82,10 @@ std::uint32_t be32(const std::string& s, std::size_t at) {
 }
 
 fs::path temp_dir() {
-  fs::path d = fs::temp_directory_path() /
-               ("micrograd-test-draw-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-                "-" + std::to_string(reinterpret_cast<std::uintptr_t>(&kGolden) & 0xffff));
+  fs::path d =
+      fs::temp_directory_path() /
+      ("micrograd-test-draw-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+       "-" + std::to_string(reinterpret_cast<std::uintptr_t>(&kGolden) & 0xffff));
   fs::create_directories(d);
   return d;
 }
@@ -124,7 +125,8 @@ TEST(ToDot, OpNodesAndEdges) {
   EXPECT_NE(dot.find("[label=\"ReLU\"]"), std::string::npos);
   // 4 value nodes (a, a**2, relu, the sum) and no node for the constant exponent 2.0.
   std::size_t records = 0;
-  for (std::size_t p = dot.find("shape=record"); p != std::string::npos; p = dot.find("shape=record", p + 1))
+  for (std::size_t p = dot.find("shape=record"); p != std::string::npos;
+       p = dot.find("shape=record", p + 1))
     ++records;
   EXPECT_EQ(records, 4u);
   EXPECT_EQ(dot.find("data 2.0000"), std::string::npos);
@@ -142,7 +144,8 @@ TEST(ToDot, SameOperandTwiceDrawsOneEdge) {
 TEST(ToDot, LabelsAreEscaped) {
   Value a(1.0, "x{1}|<y> \"q\" \\");
   const std::string dot = micrograd::to_dot(a * 2.0);
-  EXPECT_NE(dot.find("{ x\\{1\\}\\|\\<y\\> \\\"q\\\" \\\\ | data 1.0000"), std::string::npos) << dot;
+  EXPECT_NE(dot.find("{ x\\{1\\}\\|\\<y\\> \\\"q\\\" \\\\ | data 1.0000"), std::string::npos)
+      << dot;
 }
 
 TEST(ToDot, RankdirOption) {
@@ -237,7 +240,8 @@ TEST(Render, UnknownExtensionIsRefused) {
 TEST(Render, BadDotTextIsAnError) {
   if (!micrograd::graphviz_available()) GTEST_SKIP() << "graphviz not installed";
   const fs::path dir = temp_dir();
-  EXPECT_THROW(micrograd::render("digraph { a -> ", (dir / "bad.svg").string()), std::runtime_error);
+  EXPECT_THROW(micrograd::render("digraph { a -> ", (dir / "bad.svg").string()),
+               std::runtime_error);
   EXPECT_FALSE(fs::exists(dir / "bad.svg"));
   fs::remove_all(dir);
 }

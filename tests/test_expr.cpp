@@ -45,7 +45,10 @@ TEST(Expr, LectureExpressionValueAndGrads) {
 
 TEST(Expr, Neuron) {
   micrograd::TapeScope scope;
-  Variables v{{"x1", Value(2.0)}, {"x2", Value(0.0)}, {"w1", Value(-3.0)}, {"w2", Value(1.0)},
+  Variables v{{"x1", Value(2.0)},
+              {"x2", Value(0.0)},
+              {"w1", Value(-3.0)},
+              {"w2", Value(1.0)},
               {"b", Value(6.8813735870195432)}};
   Value o = micrograd::parse_expression("tanh(x1*w1 + x2*w2 + b)", v);
   EXPECT_NEAR(o.data(), 0.7071067811865476, 1e-15);
@@ -60,10 +63,10 @@ TEST(Expr, PrecedenceLikePython) {
   micrograd::TapeScope scope;
   EXPECT_EQ(eval("1 + 2 * 3"), 7.0);
   EXPECT_EQ(eval("(1 + 2) * 3"), 9.0);
-  EXPECT_EQ(eval("-2**2"), -4.0);       // -(2**2)
-  EXPECT_EQ(eval("2**3**2"), 512.0);    // right-associative
-  EXPECT_EQ(eval("2**-1"), 0.5);        // exponent may carry a sign
-  EXPECT_EQ(eval("8 / 2 / 2"), 2.0);    // left-associative
+  EXPECT_EQ(eval("-2**2"), -4.0);     // -(2**2)
+  EXPECT_EQ(eval("2**3**2"), 512.0);  // right-associative
+  EXPECT_EQ(eval("2**-1"), 0.5);      // exponent may carry a sign
+  EXPECT_EQ(eval("8 / 2 / 2"), 2.0);  // left-associative
   EXPECT_EQ(eval("10 - 3 - 2"), 5.0);
   EXPECT_EQ(eval("--3"), 3.0);
   EXPECT_EQ(eval("+-+3"), -3.0);
@@ -167,7 +170,8 @@ TEST(Expr, SyntaxErrorsCarryColumns) {
   EXPECT_NE(std::string(error_of("a ^ 2", v).what()).find("use **"), std::string::npos);
   EXPECT_EQ(error_of("a # b", v).column(), 3);
   EXPECT_EQ(error_of("foo(a)", v).column(), 1);
-  EXPECT_NE(std::string(error_of("foo(a)", v).what()).find("unknown function 'foo'"), std::string::npos);
+  EXPECT_NE(std::string(error_of("foo(a)", v).what()).find("unknown function 'foo'"),
+            std::string::npos);
   EXPECT_EQ(error_of("1/0", v).column(), 2);
   EXPECT_EQ(error_of("tanh(a", v).column(), 7);
 }

@@ -1,7 +1,6 @@
 // test_io.cpp: atomic writes (contents, no temporaries left, errors name the path) and
 // run_program (exit codes, captured output, missing programs).
 #include <gtest/gtest.h>
-
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -20,7 +19,8 @@ std::string slurp(const fs::path& p) {
   return s.str();
 }
 fs::path fresh_dir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("micrograd-test-io-" + name + "-" + std::to_string(::getpid()));
+  fs::path d =
+      fs::temp_directory_path() / ("micrograd-test-io-" + name + "-" + std::to_string(::getpid()));
   fs::remove_all(d);
   fs::create_directories(d);
   return d;
@@ -107,7 +107,8 @@ TEST(ProduceFileAtomically, FailureKeepsOldFileAndRemovesTemp) {
                std::runtime_error);
   EXPECT_EQ(slurp(p), "old");
   // A producer that writes nothing is an error too.
-  EXPECT_THROW(micrograd::produce_file_atomically(p, [](const std::string&) {}), std::runtime_error);
+  EXPECT_THROW(micrograd::produce_file_atomically(p, [](const std::string&) {}),
+               std::runtime_error);
   EXPECT_EQ(slurp(p), "old");
   EXPECT_EQ(count_files(d), 1u);
   fs::remove_all(d);

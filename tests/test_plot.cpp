@@ -21,11 +21,13 @@ std::string slurp(const fs::path& p) {
 }
 std::uint32_t be32(const std::string& s, std::size_t at) {
   std::uint32_t v = 0;
-  for (int k = 0; k < 4; ++k) v = v << 8 | static_cast<unsigned char>(s[at + static_cast<std::size_t>(k)]);
+  for (int k = 0; k < 4; ++k)
+    v = v << 8 | static_cast<unsigned char>(s[at + static_cast<std::size_t>(k)]);
   return v;
 }
 fs::path fresh_dir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("micrograd-test-plot-" + name + "-" + std::to_string(::getpid()));
+  fs::path d = fs::temp_directory_path() /
+               ("micrograd-test-plot-" + name + "-" + std::to_string(::getpid()));
   fs::remove_all(d);
   fs::create_directories(d);
   return d;
@@ -109,14 +111,15 @@ TEST(Plot, TrainingCurves) {
   EXPECT_NE(slurp(d / "c.svg").find("accuracy"), std::string::npos);
   micrograd::plot_training_curves(loss, {}, (d / "loss_only.png").string());  // no accuracies
   expect_png(slurp(d / "loss_only.png"), 800, 600);
-  micrograd::plot_training_curves({0.5}, {1.0}, (d / "one.svg").string());   // a single step
+  micrograd::plot_training_curves({0.5}, {1.0}, (d / "one.svg").string());  // a single step
   EXPECT_TRUE(fs::exists(d / "one.svg"));
   fs::remove_all(d);
 }
 
 TEST(Plot, BadInput) {
   auto score = [](double x, double) { return x; };
-  EXPECT_THROW(micrograd::plot_decision_boundary(score, {}, {}, "/tmp/x.png"), std::invalid_argument);
+  EXPECT_THROW(micrograd::plot_decision_boundary(score, {}, {}, "/tmp/x.png"),
+               std::invalid_argument);
   EXPECT_THROW(micrograd::plot_decision_boundary(score, points(), {1.0}, "/tmp/x.png"),
                std::invalid_argument);
   EXPECT_THROW(micrograd::plot_decision_boundary(score, points(), labels(), "/tmp/x.jpg"),

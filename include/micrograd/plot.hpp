@@ -20,9 +20,9 @@ struct DecisionBoundaryOptions {
   //        a point is class 1 where label > 0 (labels -1/+1 or 0/1);
   // true:  score(x, y) returns the predicted class index 0..K-1, labels are class indices.
   bool multiclass = false;
-  double step = 0.0;     // grid spacing; 0: 1/200 of the larger data span (finer than the demo's 0.25)
-  double margin = 1.0;   // the grid spans the data plus this on every side (as in the demo)
-  std::string title;     // empty: no title
+  double step = 0.0;  // grid spacing; 0: 1/200 of the larger data span (finer than the demo's 0.25)
+  double margin = 1.0;  // the grid spans the data plus this on every side (as in the demo)
+  std::string title;    // empty: no title
   int width = 800, height = 700;  // pixels (SVG: the same size in points)
 };
 
