@@ -117,17 +117,16 @@ std::string to_dot(const Value& root, const DotOptions& options) {
   while (!stack.empty()) {
     const Index i = stack.back();
     stack.pop_back();
-    const Op op = tape.op(i);
-    const Index operands[2] = {tape.operand_a(i), tape.operand_b(i)};
-    for (int k = 0; k < arity(op); ++k) {
-      if (seen.insert(operands[k]).second) {
+    for (Index k = 0, n = tape.num_children(i); k < n; ++k) {
+      const Index child = tape.child(i, k);
+      if (seen.insert(child).second) {
         if (seen.size() > options.max_nodes)
           throw std::length_error(
               "to_dot: the graph of " + tape.describe(root.id()) + " has more than " +
               std::to_string(options.max_nodes) +
               " nodes, too many to draw legibly; raise DotOptions::max_nodes (micrograd CLI: "
               "--max-nodes) to draw it anyway, or draw a smaller expression");
-        stack.push_back(operands[k]);
+        stack.push_back(child);
       }
     }
   }
@@ -145,10 +144,11 @@ std::string to_dot(const Value& root, const DotOptions& options) {
     if (op == Op::Leaf) continue;
     out += "  " + id + "op [label=\"" + escape_string(tape.op_string(i)) + "\"];\n";
     out += "  " + id + "op -> " + id + ";\n";
-    const Index a = tape.operand_a(i), b = tape.operand_b(i);
-    out += "  n" + std::to_string(a) + " -> " + id + "op;\n";
-    if (arity(op) == 2 && b != a)  // micrograd's _prev is a set: a+a draws one edge
-      out += "  n" + std::to_string(b) + " -> " + id + "op;\n";
+    // One edge per distinct child, in operand order (micrograd's _prev is a set: a+a, one edge)
+    std::unordered_set<Index> drawn;
+    for (Index k = 0, n = tape.num_children(i); k < n; ++k)
+      if (const Index child = tape.child(i, k); drawn.insert(child).second)
+        out += "  n" + std::to_string(child) + " -> " + id + "op;\n";
   }
   out += "}\n";
   return out;

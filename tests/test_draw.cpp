@@ -141,6 +141,22 @@ TEST(ToDot, SameOperandTwiceDrawsOneEdge) {
   EXPECT_NE(dot.find(edge), std::string::npos);
 }
 
+TEST(ToDot, LinearNodeDrawsAnEdgePerDistinctOperand) {
+  const std::string dot = on_fresh_tape([] {
+    std::vector<Value> w{Value(2.0, "w0"), Value(3.0, "w1")};
+    Value x(5.0, "x");
+    Value y = micrograd::linear(w, {x, x}, Value(1.0, "b"));  // x twice: one edge
+    return micrograd::to_dot(y);
+  });
+  EXPECT_NE(dot.find("n4 [shape=record, label=\"{  | data 26.0000 | grad 0.0000 }\"];"),
+            std::string::npos)
+      << dot;
+  EXPECT_NE(dot.find("n4op [label=\"linear\"];"), std::string::npos) << dot;
+  for (const char* edge : {"n3 -> n4op;", "n0 -> n4op;", "n2 -> n4op;", "n1 -> n4op;"})
+    EXPECT_NE(dot.find(edge), std::string::npos) << edge << "\n" << dot;
+  EXPECT_EQ(dot.find("n2 -> n4op;"), dot.rfind("n2 -> n4op;"));
+}
+
 TEST(ToDot, LabelsAreEscaped) {
   Value a(1.0, "x{1}|<y> \"q\" \\");
   const std::string dot = micrograd::to_dot(a * 2.0);
