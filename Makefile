@@ -1,5 +1,6 @@
 # A thin wrapper: installs missing Debian packages (when it can), configures, builds, runs.
 #   make demo   the classic demo: train an MLP on two moons, write the pictures and logs
+#               (micrograd-out/: decision boundary, training curves, graph, JSON/CSV log)
 #   make test   every test: C++ (GoogleTest), CLI and Python (pytest), then C++ again under ASan+UBSan
 # Everything else is plain CMake: cmake -S . -B build && cmake --build build && ctest --test-dir build
 
@@ -35,7 +36,7 @@ build-asan: deps
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
 
 demo: build
-	$(BUILD)/examples/lecture
+	$(BUILD)/cli/micrograd train --out micrograd-out
 
 test: build build-asan
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)

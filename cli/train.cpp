@@ -49,7 +49,9 @@ struct TrainArgs {
   double weight_decay = 0.01;  // adamw only
   std::size_t steps = 100;
   std::size_t batch_size = 0;
-  std::uint64_t seed = 1337;
+  std::uint64_t seed = 1337;       // weights and batches
+  std::uint64_t data_seed = 1337;  // the generated data set (micrograd's demo: one fixed set)
+  bool fused = false;              // one `linear` node per neuron instead of 2n+1 scalar nodes
   std::string out = "micrograd-out";
   std::size_t max_nodes = DotOptions{}.max_nodes;
   bool quiet = false;
@@ -71,10 +73,10 @@ std::vector<std::size_t> parse_layers(const std::string& text) {
 }
 
 Dataset load_dataset(const TrainArgs& a) {
-  if (a.dataset == "moons") return make_moons(a.samples, a.noise, a.seed);
-  if (a.dataset == "circles") return make_circles(a.samples, a.noise, 0.5, a.seed);
+  if (a.dataset == "moons") return make_moons(a.samples, a.noise, a.data_seed);
+  if (a.dataset == "circles") return make_circles(a.samples, a.noise, 0.5, a.data_seed);
   if (a.dataset == "spiral")
-    return make_spiral(std::max<std::size_t>(a.samples / a.classes, 1), a.classes, a.seed);
+    return make_spiral(std::max<std::size_t>(a.samples / a.classes, 1), a.classes, a.data_seed);
   if (a.dataset == "lecture") return lecture_dataset();
   if (a.dataset.rfind("csv:", 0) == 0) return load_csv(a.dataset.substr(4), a.label_column);
   throw CLI::ValidationError("--dataset", "'" + a.dataset +
@@ -157,6 +159,7 @@ int run_train(const TrainArgs& a) {
   mo.hidden = a.activation == "tanh" ? nn::Activation::Tanh : nn::Activation::ReLU;
   mo.output = nn::Activation::Linear;
   mo.seed = a.seed;
+  mo.fused = a.fused;
   std::vector<std::size_t> sizes = hidden;
   sizes.push_back(nout);
   const nn::MLP model(data.num_features(), sizes, mo);
@@ -178,7 +181,7 @@ int run_train(const TrainArgs& a) {
          << (a.l2 > 0 ? " + " + python_float_repr(a.l2) + " L2" : "") << ", " << a.optimizer
          << " lr " << python_float_repr(lr) << " " << schedule_name << ", " << a.steps << " steps, "
          << (batch == 0 ? std::string("full batch") : "batch " + std::to_string(batch)) << ", seed "
-         << a.seed;
+         << a.seed << " (data seed " << a.data_seed << ")" << (a.fused ? ", fused neurons" : "");
   std::cout << header.str() << std::endl;
   const std::string title =
       a.dataset + ": MLP " + arch + ", " + loss_name + " loss, " + a.optimizer;
@@ -273,6 +276,8 @@ int run_train(const TrainArgs& a) {
                  {"steps", a.steps},
                  {"batch_size", batch},
                  {"seed", a.seed},
+                 {"data_seed", a.data_seed},
+                 {"fused", a.fused},
                  {"noise", a.noise},
                  {"parameters", params.size()}};
   std::string csv = "step,loss,data_loss,reg_loss,accuracy,lr\n";
@@ -427,8 +432,13 @@ void setup_train(CLI::App& app, int& exit_code) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--batch-size", a->batch_size, "Samples per step (0: full batch)")
       ->capture_default_str();
-  cmd->add_option("--seed", a->seed, "Seed of the data, the weights and the batches")
+  cmd->add_option("--seed", a->seed, "Seed of the weights and the batches")->capture_default_str();
+  cmd->add_option("--data-seed", a->data_seed,
+                  "Seed of the generated data set (moons, circles, spiral)")
       ->capture_default_str();
+  cmd->add_flag("--fused", a->fused,
+                "One `linear` node per neuron instead of 2n+1 scalar nodes: the same numbers bit "
+                "for bit, faster, and a smaller graph");
   cmd->add_option("--out", a->out, "Output directory")->capture_default_str();
   cmd->add_option("--max-nodes", a->max_nodes, "Largest graph drawn to graph.svg")
       ->capture_default_str()
