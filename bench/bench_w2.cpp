@@ -181,8 +181,12 @@ bool check_neuron() {
   const bool ok = std::fabs(n.o - 0.7071067811865476) < 1e-15 && std::fabs(n.dx1 + 1.5) < 1e-12 &&
                   std::fabs(n.dw1 - 1.0) < 1e-12 && std::fabs(n.dx2 - 0.5) < 1e-12 &&
                   n.dw2 == 0.0 && std::fabs(n.db - 0.5) < 1e-12;
-  std::printf("W3 lecture neuron: o=%.16g do/dx1=%.16g do/dw1=%.16g do/dx2=%.16g do/dw2=%g do/db=%.16g  %s\n",
-              n.o, n.dx1, n.dw1, n.dx2, n.dw2, n.db, ok ? "OK" : "MISMATCH");
+  using micrograd::python_float_repr;
+  std::printf("W3 lecture neuron: o=%s do/dx1=%s do/dw1=%s do/dx2=%s do/dw2=%s do/db=%s  %s\n",
+              python_float_repr(n.o).c_str(), python_float_repr(n.dx1).c_str(),
+              python_float_repr(n.dw1).c_str(), python_float_repr(n.dx2).c_str(),
+              python_float_repr(n.dw2).c_str(), python_float_repr(n.db).c_str(),
+              ok ? "OK" : "MISMATCH");
   return ok;
 }
 
