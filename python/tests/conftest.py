@@ -9,8 +9,9 @@ try:
     import micrograd_cpp  # noqa: F401
 except ImportError as e:  # pragma: no cover
     raise ImportError(
-        "micrograd_cpp is not importable: build it (cmake --build build) and run pytest with "
-        "PYTHONPATH=build/python /usr/bin/python3 -m pytest -q python/tests") from e
+        f"micrograd_cpp is not importable ({e}): build it (cmake --build build) and run, from the "
+        "repository root, PYTHONPATH=build/python /usr/bin/python3 -m pytest -q python/tests "
+        "(run from python/, the source package without _core would shadow the built one)") from e
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:

@@ -38,7 +38,8 @@ def test_notebook_loop_runs_in_bounded_memory():
     rss1000, tape1000, pinned1000 = demo_peak_rss(1000)
     print(f"peak RSS: 10 steps {rss10} KiB, 1000 steps {rss1000} KiB "
           f"(ratio {rss1000 / rss10:.3f}); tape {tape10} / {tape1000} nodes; pinned {pinned10} / {pinned1000}")
-    assert rss1000 <= 1.5 * rss10
+    if not os.environ.get("MICROGRAD_SANITIZED"):  # ASan's quarantine keeps freed memory resident
+        assert rss1000 <= 1.5 * rss10
     assert tape1000 <= 2 * max(tape10, 1 << 17)
     assert pinned1000 == pinned10 == 337  # the model's parameters only
 
