@@ -1,7 +1,7 @@
 // nn_binding.cpp: the forward passes of micrograd_cpp.nn's Neuron, Layer and MLP in one C++ call.
 //
 // The Python classes (micrograd_cpp/nn.py) own their parameters as plain Python attributes, as in
-// micrograd: neuron.w (a list of Values), neuron.b, neuron.activation, layer.neurons, mlp.layers.
+// micrograd: neuron.w (a list of Values), neuron.b, neuron.nonlin, layer.neurons, mlp.layers.
 // These functions read those attributes on every call (so a user who replaces a weight is seen)
 // and build exactly micrograd's graph: act(b + w0*x0 + w1*x1 + ...), summed left to right from b,
 // a number input becoming a fresh leaf at each use, as `wi*xi` does in micrograd.
@@ -24,8 +24,11 @@ py::object attr(py::handle obj, const char* name) {
   return py::reinterpret_steal<py::object>(r);
 }
 
+// micrograd's neuron.nonlin: True (ReLU), False (linear), or one of our names.
 Act activation(py::handle neuron) {
-  py::object a = attr(neuron, "activation");
+  py::object a = attr(neuron, "nonlin");
+  if (a.ptr() == Py_True) return Act::ReLU;
+  if (a.ptr() == Py_False) return Act::Linear;
   if (py::isinstance<py::str>(a)) {
     const std::string s = a.cast<std::string>();
     if (s == "relu") return Act::ReLU;
@@ -33,8 +36,8 @@ Act activation(py::handle neuron) {
     if (s == "linear") return Act::Linear;
     if (s == "sigmoid") return Act::Sigmoid;
   }
-  throw py::value_error("micrograd_cpp: neuron.activation must be 'relu', 'tanh', 'linear' or "
-                        "'sigmoid', got " + py::repr(a).cast<std::string>());
+  throw py::value_error("micrograd_cpp: neuron.nonlin must be True (ReLU), False (linear), 'relu', "
+                        "'tanh', 'linear' or 'sigmoid', got " + py::repr(a).cast<std::string>());
 }
 
 // A list/tuple/sequence of Values or numbers (a neuron's inputs).
