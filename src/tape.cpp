@@ -145,13 +145,13 @@ void Tape::release_unused(Index slack) {
 void Tape::retire() {
   if (retired_) return;
   retired_ = true;
+  cut(0);  // first make every handle stale, then free what they pointed at
+  size_ = committed_ = links_size_ = links_committed_ = 0;
   unmap_column(data_);
   unmap_column(grad_);
   unmap_column(op_);
   unmap_column(operands_);
   unmap_column(links_);
-  cut(0);
-  size_ = committed_ = links_size_ = links_committed_ = 0;
   labels_.clear();
   reached_ = {};
   remap_ = {};
