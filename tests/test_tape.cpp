@@ -295,3 +295,22 @@ TEST(Tape, RepeatedRunsAreBitIdentical) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Tape, SmallBackwardAboveABigGraphIsRightAndStopsEarly) {
+  TapeScope scope;
+  Value x(3.0, "x");
+  Value big = x;
+  for (int i = 0; i < 1'000'000; ++i) big = big * 1.0 + 0.0;  // unrelated, kept alive
+  Value y = x * x;  // reaches back past a million nodes to x
+  y.backward();
+  EXPECT_EQ(x.grad(), 6.0);
+  EXPECT_EQ(big.grad(), 0.0);  // untouched
+  Value z(2.0);
+  Value w = z * z;  // operands right below: the register carry ends in a leaf
+  w.backward();
+  EXPECT_EQ(z.grad(), 4.0);
+}
+
+}  // namespace

@@ -93,7 +93,10 @@ class Tape {
   // ---- generations: is a handle (index, generation) still naming the node it was made for?
   std::uint32_t generation() const { return generation_; }
   bool is_live(Index i, std::uint32_t generation) const {
-    return generation == generation_ ? i < size_ : is_live_slow(i, generation);
+    // Old handles below every cut ever made (parameters made before any TapeScope) pass at once.
+    return generation == generation_
+               ? i < size_
+               : (i < min_floor_ && generation <= generation_) || is_live_slow(i, generation);
   }
 
   // ---- gradients
@@ -166,7 +169,8 @@ class Tape {
   Index dirty_lo_ = kMaxNodes;   // lowest non-leaf whose grad may be non-zero (kMaxNodes: none)
   Index lowest_op_ = kMaxNodes;  // no non-leaf below this: backward stops here
   std::uint32_t generation_ = 0;
-  std::vector<Cut> cuts_;  // generations and floors increase from front to back
+  std::vector<Cut> cuts_;        // generations and floors increase from front to back
+  Index min_floor_ = kMaxNodes;  // the lowest floor of any cut so far
   std::map<Index, std::string> labels_;
   std::vector<std::uint64_t> reached_;  // bitset scratch for backward and collect
   std::vector<Index> remap_;            // scratch for collect
