@@ -1,10 +1,10 @@
 // Tests for optim.hpp: schedules, micrograd's SGD update, and SGD-momentum / Adam / AdamW against
 // numbers produced by PyTorch 1.13 (float64) on the same problem.
-#include "micrograd/optim.hpp"
-
 #include <gtest/gtest.h>
 
 #include <cmath>
+
+#include "micrograd/optim.hpp"
 
 using micrograd::TapeScope;
 using micrograd::Value;
@@ -84,22 +84,24 @@ TEST_F(Optim, SgdIsMicrogradsUpdate) {
 TEST_F(Optim, SgdAgainstPyTorch) {
   std::vector<Value> p = start();
   micrograd::SGD sgd(p, 0.1);
-  expect_trajectory(run(p, sgd), {{0.6, -1.6, 1.7},
-                                  {0.6799999999999999, -1.6800000000000002, 1.46},
-                                  {0.744, -1.7440000000000002, 1.268},
-                                  {0.7952, -1.7952000000000001, 1.1144},
-                                  {0.83616, -1.83616, 0.9915200000000001}},
+  expect_trajectory(run(p, sgd),
+                    {{0.6, -1.6, 1.7},
+                     {0.6799999999999999, -1.6800000000000002, 1.46},
+                     {0.744, -1.7440000000000002, 1.268},
+                     {0.7952, -1.7952000000000001, 1.1144},
+                     {0.83616, -1.83616, 0.9915200000000001}},
                     0.0);  // bit for bit
 }
 
 TEST_F(Optim, SgdMomentumAgainstPyTorch) {
   std::vector<Value> p = start();
   micrograd::SGD sgd(p, 0.1, 0.9);  // torch.optim.SGD(lr=0.1, momentum=0.9)
-  expect_trajectory(run(p, sgd), {{0.6, -1.6, 1.7},
-                                  {0.77, -1.77, 1.19},
-                                  {0.9690000000000001, -1.969, 0.593},
-                                  {1.1543, -2.1543, 0.037099999999999925},
-                                  {1.29021, -2.29021, -0.37063}},
+  expect_trajectory(run(p, sgd),
+                    {{0.6, -1.6, 1.7},
+                     {0.77, -1.77, 1.19},
+                     {0.9690000000000001, -1.969, 0.593},
+                     {1.1543, -2.1543, 0.037099999999999925},
+                     {1.29021, -2.29021, -0.37063}},
                     1e-14);  // torch's add_(buf, alpha=-lr) rounds differently in one place
 }
 
@@ -118,22 +120,25 @@ TEST_F(Optim, AdamFirstStepByHand) {
 TEST_F(Optim, AdamAgainstPyTorch) {
   std::vector<Value> p = start();
   micrograd::Adam adam(p, 0.1);  // torch.optim.Adam(lr=0.1)
-  expect_trajectory(run(p, adam), {{0.599999999, -1.599999999, 1.9000000003333333},
-                                   {0.6988125783408332, -1.6988125783408332, 1.8002390622922801},
-                                   {0.7951287474397004, -1.7951287474397004, 1.7009028705180997},
-                                   {0.8870846018099783, -1.8870846018099783, 1.6021989364677947},
-                                   {0.9721855486293904, -1.9721855486293904, 1.5043581694516794}},
+  expect_trajectory(run(p, adam),
+                    {{0.599999999, -1.599999999, 1.9000000003333333},
+                     {0.6988125783408332, -1.6988125783408332, 1.8002390622922801},
+                     {0.7951287474397004, -1.7951287474397004, 1.7009028705180997},
+                     {0.8870846018099783, -1.8870846018099783, 1.6021989364677947},
+                     {0.9721855486293904, -1.9721855486293904, 1.5043581694516794}},
                     0.0);  // bit for bit
 }
 
 TEST_F(Optim, AdamWithL2WeightDecayAgainstPyTorch) {
   std::vector<Value> p = start();
-  micrograd::Adam adam(p, 0.1, 0.9, 0.999, 1e-8, 0.1);  // torch.optim.Adam(lr=0.1, weight_decay=0.1)
-  expect_trajectory(run(p, adam), {{0.5999999989473684, -1.5999999988235294, 1.9000000003125},
-                                   {0.6985938182267247, -1.6982936224906289, 1.800234260969904},
-                                   {0.7941484916460491, -1.792772735250878, 1.700884247917488},
-                                   {0.8842707018889633, -1.88025544062667, 1.6021523510899949},
-                                   {0.9657465042376978, -1.9565223089652535, 1.504263346297494}},
+  micrograd::Adam adam(p, 0.1, 0.9, 0.999, 1e-8,
+                       0.1);  // torch.optim.Adam(lr=0.1, weight_decay=0.1)
+  expect_trajectory(run(p, adam),
+                    {{0.5999999989473684, -1.5999999988235294, 1.9000000003125},
+                     {0.6985938182267247, -1.6982936224906289, 1.800234260969904},
+                     {0.7941484916460491, -1.792772735250878, 1.700884247917488},
+                     {0.8842707018889633, -1.88025544062667, 1.6021523510899949},
+                     {0.9657465042376978, -1.9565223089652535, 1.504263346297494}},
                     0.0);  // bit for bit
 }
 
@@ -141,11 +146,12 @@ TEST_F(Optim, AdamWAgainstPyTorch) {
   std::vector<Value> p = start();
   micrograd::AdamW adamw(p, 0.1);  // torch.optim.AdamW(lr=0.1): weight_decay 0.01
   EXPECT_EQ(adamw.options().weight_decay, 0.01);
-  expect_trajectory(run(p, adamw), {{0.5994999990000001, -1.598499999, 1.8980000003333333},
-                                    {0.6977229495373474, -1.6957435531534581, 1.7963472603753146},
-                                    {0.7933786616355298, -1.7904686938914374, 1.695232159115498},
-                                    {0.8846379007995668, -1.8808925017764646, 1.5948674856605156},
-                                    {0.9690609071270806, -1.9646414190735888, 1.4954900495824563}},
+  expect_trajectory(run(p, adamw),
+                    {{0.5994999990000001, -1.598499999, 1.8980000003333333},
+                     {0.6977229495373474, -1.6957435531534581, 1.7963472603753146},
+                     {0.7933786616355298, -1.7904686938914374, 1.695232159115498},
+                     {0.8846379007995668, -1.8808925017764646, 1.5948674856605156},
+                     {0.9690609071270806, -1.9646414190735888, 1.4954900495824563}},
                     0.0);  // bit for bit
 }
 
@@ -154,6 +160,25 @@ TEST_F(Optim, BadHyperparametersAreRefused) {
   EXPECT_THROW(micrograd::Adam(start(), 0.1, 1.0), std::invalid_argument);
   EXPECT_THROW(micrograd::AdamW(start(), 0.1, 0.9, -0.1), std::invalid_argument);
   EXPECT_THROW(micrograd::Adam(start(), 0.1, 0.9, 0.999, -1.0), std::invalid_argument);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(Optimizer, RebindParamsTakesNewHandlesOfTheSameCount) {
+  micrograd::TapeScope scope;
+  std::vector<micrograd::Value> p{micrograd::Value(1.0), micrograd::Value(2.0)};
+  micrograd::SGD sgd(p, 0.5);
+  std::vector<micrograd::Value> q{micrograd::Value(10.0), micrograd::Value(20.0)};
+  q[0].grad() = 2.0;
+  sgd.rebind_params(q);
+  sgd.step();
+  EXPECT_EQ(q[0].data(), 9.0);  // the new handles are the ones updated
+  EXPECT_EQ(p[0].data(), 1.0);
+  EXPECT_THROW(sgd.rebind_params({q[0]}), std::invalid_argument);
+  micrograd::Adam adam(p, 0.1);
+  EXPECT_THROW(adam.rebind_params({}), std::invalid_argument);
 }
 
 }  // namespace

@@ -9,6 +9,8 @@
 
 #include <cstddef>
 #include <functional>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "micrograd/value.hpp"
@@ -32,6 +34,15 @@ struct LinearDecayLR {
   }
 };
 
+namespace detail {
+inline void rebind(std::vector<Value>& params, std::vector<Value> fresh) {
+  if (fresh.size() != params.size())
+    throw std::invalid_argument("optimizer: rebind_params got " + std::to_string(fresh.size()) +
+                                " parameters, the optimizer has " + std::to_string(params.size()));
+  params = std::move(fresh);
+}
+}  // namespace detail
+
 // ---- SGD
 class SGD {
  public:
@@ -45,6 +56,9 @@ class SGD {
   double lr() const { return lr_; }
   void set_lr(double lr) { lr_ = lr; }
   const std::vector<Value>& params() const { return params_; }
+  // New handles to the same parameters, in the same order (the Python package passes the handles
+  // a collect() rewrote). Throws std::invalid_argument if the count differs.
+  void rebind_params(std::vector<Value> params) { detail::rebind(params_, std::move(params)); }
 
  private:
   std::vector<Value> params_;
@@ -75,6 +89,7 @@ class Adam {
   const AdamOptions& options() const { return options_; }
   std::size_t steps_taken() const { return t_; }
   const std::vector<Value>& params() const { return params_; }
+  void rebind_params(std::vector<Value> params) { detail::rebind(params_, std::move(params)); }
 
  protected:
   bool decoupled_decay_ = false;  // AdamW: decay the parameters, not the gradient

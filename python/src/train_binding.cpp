@@ -27,7 +27,8 @@ py::object fast(py::handle x, const char* what) {
   PyObject* seq = PySequence_Fast(x.ptr(), "");
   if (seq == nullptr) {
     PyErr_Clear();
-    throw py::type_error(std::string("micrograd_cpp: ") + what + " must be a list, got " + type_name(x));
+    throw py::type_error(std::string("micrograd_cpp: ") + what + " must be a list, got " +
+                         type_name(x));
   }
   return py::reinterpret_steal<py::object>(seq);
 }
@@ -79,13 +80,12 @@ struct PyOptimizer {
   std::unique_ptr<Opt> opt;
 
   // The C++ optimizer's handles, refreshed from the pinned Python Values (a collect may have
-  // moved the nodes since the last step). params() is const only to users of the optimizer.
+  // moved the nodes since the last step).
   Opt& refreshed() {
-    auto& handles = const_cast<std::vector<Value>&>(opt->params());
-    for (std::size_t i = 0; i < handles.size(); ++i) {
-      PyValue* v = as_value(params[i].ptr());
-      handles[i] = v->get();
-    }
+    std::vector<Value> handles;
+    handles.reserve(params.size());
+    for (py::handle p : params) handles.push_back(as_value(p.ptr())->get());
+    opt->rebind_params(std::move(handles));
     return *opt;
   }
 };
@@ -95,7 +95,8 @@ py::tuple checked_params(py::handle params) {
   py::list out;
   for (py::handle p : py::reinterpret_borrow<py::iterable>(params)) {
     if (as_value(p.ptr()) == nullptr)
-      throw py::type_error("micrograd_cpp: optimizer parameters must be Values, got " + type_name(p));
+      throw py::type_error("micrograd_cpp: optimizer parameters must be Values, got " +
+                           type_name(p));
     out.append(p);
   }
   return py::tuple(out);
@@ -111,7 +112,8 @@ std::vector<Value> handles(const py::tuple& params) {
 template <class Opt, class Cls>
 void bind_optimizer_common(Cls& cls) {
   cls.def(
-      "step", [](PyOptimizer<Opt>& o, py::object lr) {
+      "step",
+      [](PyOptimizer<Opt>& o, py::object lr) {
         if (lr.is_none())
           o.refreshed().step();
         else
@@ -129,7 +131,10 @@ void bind_optimizer_common(Cls& cls) {
 void bind_train(py::module_& m) {
   // ---- data sets: (X, y) as lists; labels -1/+1 for two classes
   m.def(
-      "make_moons", [](std::size_t n, double noise, std::uint64_t seed) { return dataset(make_moons(n, noise, seed)); },
+      "make_moons",
+      [](std::size_t n, double noise, std::uint64_t seed) {
+        return dataset(make_moons(n, noise, seed));
+      },
       py::arg("n"), py::arg("noise"), py::arg("seed"));
   m.def(
       "make_circles",
@@ -171,7 +176,8 @@ void bind_train(py::module_& m) {
       "binary_cross_entropy_with_logits",
       [](py::handle scores, py::handle y) {
         prepare();
-        return wrap_new(binary_cross_entropy_with_logits(values(scores, "scores"), numbers(y, "y")));
+        return wrap_new(
+            binary_cross_entropy_with_logits(values(scores, "scores"), numbers(y, "y")));
       },
       py::arg("scores"), py::arg("y"));
   m.def(
@@ -206,7 +212,8 @@ void bind_train(py::module_& m) {
 
   // ---- optimizers (PyTorch's signatures)
   using PySGD = PyOptimizer<SGD>;
-  py::class_<PySGD> sgd(m, "SGD", "SGD(params, lr, momentum=0.0): p.data -= lr * p.grad (micrograd's update).");
+  py::class_<PySGD> sgd(
+      m, "SGD", "SGD(params, lr, momentum=0.0): p.data -= lr * p.grad (micrograd's update).");
   sgd.def(py::init([](py::handle params, double lr, double momentum) {
             auto o = std::make_unique<PySGD>();
             o->params = checked_params<SGD>(params);
@@ -230,14 +237,15 @@ void bind_train(py::module_& m) {
     };
   };
   py::class_<PyOptimizer<Adam>> adam(m, "Adam", "PyTorch's torch.optim.Adam (amsgrad=False).");
-  adam.def(py::init(adam_init(static_cast<Adam*>(nullptr))), py::arg("params"), py::arg("lr") = 1e-3,
-           py::arg("betas") = std::make_pair(0.9, 0.999), py::arg("eps") = 1e-8,
-           py::arg("weight_decay") = 0.0);
+  adam.def(py::init(adam_init(static_cast<Adam*>(nullptr))), py::arg("params"),
+           py::arg("lr") = 1e-3, py::arg("betas") = std::make_pair(0.9, 0.999),
+           py::arg("eps") = 1e-8, py::arg("weight_decay") = 0.0);
   bind_optimizer_common<Adam>(adam);
-  py::class_<PyOptimizer<AdamW>> adamw(m, "AdamW", "PyTorch's torch.optim.AdamW (decoupled weight decay).");
-  adamw.def(py::init(adam_init(static_cast<AdamW*>(nullptr))), py::arg("params"), py::arg("lr") = 1e-3,
-            py::arg("betas") = std::make_pair(0.9, 0.999), py::arg("eps") = 1e-8,
-            py::arg("weight_decay") = 0.01);
+  py::class_<PyOptimizer<AdamW>> adamw(m, "AdamW",
+                                       "PyTorch's torch.optim.AdamW (decoupled weight decay).");
+  adamw.def(py::init(adam_init(static_cast<AdamW*>(nullptr))), py::arg("params"),
+            py::arg("lr") = 1e-3, py::arg("betas") = std::make_pair(0.9, 0.999),
+            py::arg("eps") = 1e-8, py::arg("weight_decay") = 0.01);
   bind_optimizer_common<AdamW>(adamw);
 }
 
