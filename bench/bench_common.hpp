@@ -79,8 +79,8 @@ inline std::string machine_info() {
       cpu = line.substr(line.find(':') + 2);
       break;
     }
-  return cpu + ", " + std::to_string(sysconf(_SC_NPROCESSORS_ONLN)) + " online cores, " +
-         "g++ " + __VERSION__;
+  return cpu + ", " + std::to_string(sysconf(_SC_NPROCESSORS_ONLN)) + " online cores, " + "g++ " +
+         __VERSION__;
 }
 
 }  // namespace bench

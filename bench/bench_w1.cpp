@@ -21,9 +21,9 @@
 #include <vector>
 
 #include "bench_common.hpp"
-#include "micrograd/micrograd.hpp"
 #include "micrograd/data.hpp"
 #include "micrograd/loss.hpp"
+#include "micrograd/micrograd.hpp"
 #include "micrograd/nn.hpp"
 #include "micrograd/optim.hpp"
 #include "workloads.hpp"
@@ -70,8 +70,7 @@ struct Scalar {
     const double lr = learning_rate(k);
     for (const Value& p : params) p.data() -= lr * p.grad();
     int correct = 0;
-    for (std::size_t i = 0; i < kSamples; ++i)
-      correct += (data.y[i] > 0) == (scores[i].data() > 0);
+    for (std::size_t i = 0; i < kSamples; ++i) correct += (data.y[i] > 0) == (scores[i].data() > 0);
     return {loss.data(), correct, nodes};
   }
 };
@@ -83,11 +82,12 @@ struct Library {
   micrograd::nn::MLP model;
   micrograd::SGD sgd;
   explicit Library(bool fused)
-      : model(2, {16, 16, 1}, [fused] {
-          micrograd::nn::MLPOptions o;
-          o.fused = fused;
-          return o;
-        }()),
+      : model(2, {16, 16, 1},
+              [fused] {
+                micrograd::nn::MLPOptions o;
+                o.fused = fused;
+                return o;
+              }()),
         sgd(model.parameters(), 1.0) {}
   Scalar::Step step(int k) {
     micrograd::TapeScope scope;
@@ -95,7 +95,8 @@ struct Library {
     const auto before = tape.size();
     std::vector<Value> scores;
     scores.reserve(kSamples);
-    for (const std::vector<Value>& x : micrograd::to_values(data.X)) scores.push_back(model.score(x));
+    for (const std::vector<Value>& x : micrograd::to_values(data.X))
+      scores.push_back(model.score(x));
     Value loss = micrograd::svm_max_margin(scores, data.y) +
                  micrograd::l2_regularization(sgd.params(), 1e-4);
     const std::size_t nodes = tape.size() - before;
@@ -210,12 +211,16 @@ void summary_row(const char* name, int repeats, Make make) {
 }
 
 int summary(int repeats) {
-  std::printf("machine: %s\n%d training runs of %d steps each; per run the median step, then the "
-              "median over runs\n\n",
-              bench::machine_info().c_str(), repeats, kSteps);
-  std::printf("| W1 build | ms/step | plain double fwd ms | step / plain | nodes/step | loss first -> last step | accuracy at last step |\n");
+  std::printf(
+      "machine: %s\n%d training runs of %d steps each; per run the median step, then the "
+      "median over runs\n\n",
+      bench::machine_info().c_str(), repeats, kSteps);
+  std::printf(
+      "| W1 build | ms/step | plain double fwd ms | step / plain | nodes/step | loss first -> last "
+      "step | accuracy at last step |\n");
   std::printf("|---|---|---|---|---|---|---|\n");
-  summary_row("scalar (Values, micrograd order)", repeats, [] { return std::make_unique<Scalar>(); });
+  summary_row("scalar (Values, micrograd order)", repeats,
+              [] { return std::make_unique<Scalar>(); });
   summary_row("nn::MLP", repeats, [] { return std::make_unique<Library>(false); });
   summary_row("nn::MLP fused", repeats, [] { return std::make_unique<Library>(true); });
   return 0;

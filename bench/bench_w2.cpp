@@ -279,17 +279,20 @@ void summary_row(const char* name, std::size_t n, const std::vector<Timing>& run
     p.push_back(t.plain_ns / static_cast<double>(n));
   }
   const double fm = bench::median(f), bm = bench::median(b), pm = bench::median(p);
-  std::printf("| %s %s=%zu | %.2f | %.2f | %.2f | %.2f | %.3fx | %.1f | %.1f | %.1f |\n", name, unit,
-              n, fm, bm, bench::median(fb), pm, fm / pm, bytes_per_unit(mem_ours, n),
+  std::printf("| %s %s=%zu | %.2f | %.2f | %.2f | %.2f | %.3fx | %.1f | %.1f | %.1f |\n", name,
+              unit, n, fm, bm, bench::median(fb), pm, fm / pm, bytes_per_unit(mem_ours, n),
               bytes_per_unit(mem_plain, n), runs[0].fwd_ns / static_cast<double>(n));
   std::fflush(stdout);
 }
 
 int summary(int repeats) {
-  std::printf("machine: %s\nrepeats: %d, medians; ns and bytes per link (W2a) or per step (W2b)\n\n",
-              bench::machine_info().c_str(), repeats);
+  std::printf(
+      "machine: %s\nrepeats: %d, medians; ns and bytes per link (W2a) or per step (W2b)\n\n",
+      bench::machine_info().c_str(), repeats);
   const bool neuron_ok = check_neuron();
-  std::printf("\n| workload | fwd ns | bwd ns | fwd+bwd ns | plain double fwd ns | fwd / plain | bytes | plain bytes | first-run fwd ns |\n");
+  std::printf(
+      "\n| workload | fwd ns | bwd ns | fwd+bwd ns | plain double fwd ns | fwd / plain | bytes | "
+      "plain bytes | first-run fwd ns |\n");
   std::printf("|---|---|---|---|---|---|---|---|---|\n");
   bool values_ok = true;
   for (std::size_t links : {kLinksSmall, kLinksLarge}) {
@@ -301,8 +304,9 @@ int summary(int repeats) {
     const double expect = chain_dx0(c.init), got = c.x0.grad() / repeats;
     values_ok &= std::fabs(got - expect) <= 1e-9 * std::fabs(expect) && expect != 0.0;
     summary_row("W2a", links, runs, "w2a", "w2a-double", "D");
-    std::fprintf(stderr, "  W2a D=%zu: x_D=%.17g (plain %.17g), dx_D/dx0=%.6g (forward-mode %.6g)\n",
-                 links, runs[0].out, runs[0].plain_out, got, expect);
+    std::fprintf(stderr,
+                 "  W2a D=%zu: x_D=%.17g (plain %.17g), dx_D/dx0=%.6g (forward-mode %.6g)\n", links,
+                 runs[0].out, runs[0].plain_out, got, expect);
   }
   for (std::size_t steps : {kStepsSmall, kStepsLarge}) {
     micrograd::TapeScope leaves;
@@ -324,8 +328,9 @@ int summary(int repeats) {
   }
   std::printf("\nW3 lecture neuron forward + backward (TapeScope each time): %.1f ns\n",
               bench::median(per));
-  std::printf("values: forward equals plain double bit for bit, W2a gradient equals forward-mode: %s\n",
-              values_ok ? "yes" : "NO");
+  std::printf(
+      "values: forward equals plain double bit for bit, W2a gradient equals forward-mode: %s\n",
+      values_ok ? "yes" : "NO");
   return neuron_ok && values_ok ? 0 : 1;
 }
 

@@ -55,7 +55,8 @@ void check_noise(const char* what, double noise) {
 std::vector<std::size_t> Dataset::classes() const {
   std::vector<std::size_t> c;
   c.reserve(y.size());
-  for (double label : y) c.push_back(is_binary() ? (label > 0 ? 1 : 0) : static_cast<std::size_t>(label));
+  for (double label : y)
+    c.push_back(is_binary() ? (label > 0 ? 1 : 0) : static_cast<std::size_t>(label));
   return c;
 }
 
@@ -157,8 +158,8 @@ bool parse_number(std::string_view s, double& out) {
 
 [[noreturn]] void fail(const std::string& path, std::size_t line, std::size_t column,
                        const std::string& what) {
-  throw std::runtime_error(path + ":" + std::to_string(line) + ":" + std::to_string(column) +
-                           ": " + what);
+  throw std::runtime_error(path + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " +
+                           what);
 }
 
 }  // namespace
@@ -227,7 +228,8 @@ Dataset load_csv(const std::string& path, int label_column) {
     }
     d.X.push_back(std::move(row));
   }
-  if (line_no == 0 || last_line == 0) fail(path, 1, 1, "the file is empty (expected rows of numbers)");
+  if (line_no == 0 || last_line == 0)
+    fail(path, 1, 1, "the file is empty (expected rows of numbers)");
   if (d.X.empty()) fail(path, last_line, 1, "no data rows after the header");
 
   // Labels: binary if all in {-1, 1} or all in {0, 1}; else integer classes 0 .. k-1.

@@ -15,7 +15,8 @@ double evaluate(const ScalarFunction& f, const std::vector<double>& point) {
 }
 
 bool agree(double analytic, double numeric, const GradcheckOptions& o) {
-  if (std::isnan(analytic) || std::isnan(numeric)) return std::isnan(analytic) && std::isnan(numeric);
+  if (std::isnan(analytic) || std::isnan(numeric))
+    return std::isnan(analytic) && std::isnan(numeric);
   if (std::isinf(analytic) || std::isinf(numeric)) return analytic == numeric;
   return std::fabs(analytic - numeric) <= o.atol + o.rtol * std::fabs(numeric);
 }

@@ -49,7 +49,8 @@ Value svm_max_margin(const std::vector<Value>& scores, const std::vector<double>
   check_batch("svm_max_margin", scores.size(), y.size(), "scores", "labels");
   std::vector<Value> losses;  // [(1 + -yi*scorei).relu() for yi, scorei in zip(yb, scores)]
   losses.reserve(scores.size());
-  for (std::size_t i = 0; i < scores.size(); ++i) losses.push_back((1.0 + -y[i] * scores[i]).relu());
+  for (std::size_t i = 0; i < scores.size(); ++i)
+    losses.push_back((1.0 + -y[i] * scores[i]).relu());
   return mean(losses);
 }
 

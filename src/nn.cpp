@@ -8,18 +8,24 @@ namespace micrograd::nn {
 
 const char* to_string(Activation act) {
   switch (act) {
-    case Activation::Linear: return "Linear";
-    case Activation::ReLU: return "ReLU";
-    case Activation::Tanh: return "Tanh";
+    case Activation::Linear:
+      return "Linear";
+    case Activation::ReLU:
+      return "ReLU";
+    case Activation::Tanh:
+      return "Tanh";
   }
   return "?";
 }
 
 Value activate(const Value& x, Activation act) {
   switch (act) {
-    case Activation::Linear: return x;
-    case Activation::ReLU: return x.relu();
-    case Activation::Tanh: return x.tanh();
+    case Activation::Linear:
+      return x;
+    case Activation::ReLU:
+      return x.relu();
+    case Activation::Tanh:
+      return x.tanh();
   }
   return x;
 }

@@ -52,9 +52,9 @@ Adam::Adam(std::vector<Value> params, const AdamOptions& options)
       v_(params_.size(), 0.0) {
   if (!(options.beta1 >= 0.0 && options.beta1 < 1.0) ||
       !(options.beta2 >= 0.0 && options.beta2 < 1.0))
-    throw std::invalid_argument("Adam: betas must be in [0, 1), got beta1 = " +
-                                std::to_string(options.beta1) +
-                                ", beta2 = " + std::to_string(options.beta2));
+    throw std::invalid_argument(
+        "Adam: betas must be in [0, 1), got beta1 = " + std::to_string(options.beta1) +
+        ", beta2 = " + std::to_string(options.beta2));
   if (!(options.eps >= 0.0))
     throw std::invalid_argument("Adam: eps must be >= 0, got " + std::to_string(options.eps));
 }

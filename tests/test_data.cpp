@@ -1,11 +1,11 @@
 // Tests for data.hpp: the generators' geometry, labels and determinism, the lecture's samples,
 // and the CSV reader on small fixtures in tests/data/ (including every error, word for word).
-#include "micrograd/data.hpp"
-
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <string>
+
+#include "micrograd/data.hpp"
 
 using micrograd::Dataset;
 
@@ -75,7 +75,8 @@ TEST(Data, CirclesWithoutNoise) {
   for (std::size_t i = 0; i < d.size(); ++i)
     EXPECT_NEAR(std::hypot(d.X[i][0], d.X[i][1]), d.y[i] < 0 ? 1.0 : 0.5, 1e-15);
   EXPECT_THROW(micrograd::make_circles(10, 0.0, 1.0, 2), std::invalid_argument);
-  EXPECT_EQ(micrograd::make_circles(50, 0.05, 0.3, 9).X, micrograd::make_circles(50, 0.05, 0.3, 9).X);
+  EXPECT_EQ(micrograd::make_circles(50, 0.05, 0.3, 9).X,
+            micrograd::make_circles(50, 0.05, 0.3, 9).X);
 }
 
 TEST(Data, Spiral) {
@@ -161,16 +162,19 @@ TEST(Csv, ErrorsNameFileLineAndColumn) {
   EXPECT_EQ(csv_error("header_only.csv"),
             kData + "header_only.csv:1:1: no data rows after the header");
   EXPECT_EQ(csv_error("bad_class.csv"),
-            kData + "bad_class.csv:2:5: label '2.5' is not a class: labels must be -1/+1, 0/1, "
-                    "or integer classes 0..k-1");
+            kData +
+                "bad_class.csv:2:5: label '2.5' is not a class: labels must be -1/+1, 0/1, "
+                "or integer classes 0..k-1");
   EXPECT_EQ(csv_error("negative_class.csv"),
-            kData + "negative_class.csv:2:5: label '-2' is not a class: labels must be -1/+1, "
-                    "0/1, or integer classes 0..k-1");
+            kData +
+                "negative_class.csv:2:5: label '-2' is not a class: labels must be -1/+1, "
+                "0/1, or integer classes 0..k-1");
   EXPECT_EQ(csv_error("no_such_file.csv"),
             kData + "no_such_file.csv:1:1: cannot open the file (does it exist, is it readable?)");
   EXPECT_EQ(csv_error("binary_01.csv", 3),
-            kData + "binary_01.csv:1:1: label column 3 does not exist (rows have 3 columns, "
-                    "numbered 0..2 or -1..-3 from the end)");
+            kData +
+                "binary_01.csv:1:1: label column 3 does not exist (rows have 3 columns, "
+                "numbered 0..2 or -1..-3 from the end)");
 }
 
 }  // namespace

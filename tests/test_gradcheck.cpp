@@ -1,13 +1,13 @@
 // Tests for gradcheck.hpp: every op at several points, including the edges of its domain.
-#include "micrograd/gradcheck.hpp"
-
 #include <gtest/gtest.h>
 
 #include <cmath>
 
+#include "micrograd/gradcheck.hpp"
+
 using micrograd::Difference;
-using micrograd::GradcheckOptions;
 using micrograd::gradcheck;
+using micrograd::GradcheckOptions;
 using micrograd::Value;
 using V = std::vector<Value>;
 
@@ -91,9 +91,8 @@ TEST(Gradcheck, DivisionByTinyNumbers) {
 }
 
 TEST(Gradcheck, LectureNeuronAndMicrogradExample) {
-  expect_passes(
-      [](const V& x) { return tanh(x[0] * x[1] + x[2] * x[3] + x[4]); },
-      {2.0, -3.0, 0.0, 1.0, 6.8813735870195432});
+  expect_passes([](const V& x) { return tanh(x[0] * x[1] + x[2] * x[3] + x[4]); },
+                {2.0, -3.0, 0.0, 1.0, 6.8813735870195432});
   GradcheckOptions o;
   o.rtol = 1e-6;
   expect_passes(

@@ -1,12 +1,11 @@
 // Tests for loss.hpp: each loss against a plain-double re-computation in micrograd's order, the
 // graphs micrograd would build, gradcheck on every loss, stability at large logits, and errors.
-#include "micrograd/loss.hpp"
-
 #include <gtest/gtest.h>
 
 #include <cmath>
 
 #include "micrograd/gradcheck.hpp"
+#include "micrograd/loss.hpp"
 
 using micrograd::Tape;
 using micrograd::TapeScope;
@@ -158,7 +157,9 @@ TEST_F(Loss, BinaryCrossEntropyWithLogits) {
               1e-12);
   EXPECT_EQ(micrograd::binary_cross_entropy_with_logits({Value(800.0)}, {1}).data(), 0.0);
   expect_gradcheck(
-      [&](const std::vector<Value>& x) { return micrograd::binary_cross_entropy_with_logits(x, y); },
+      [&](const std::vector<Value>& x) {
+        return micrograd::binary_cross_entropy_with_logits(x, y);
+      },
       s);
 }
 
@@ -221,7 +222,8 @@ TEST_F(Loss, MismatchedOrEmptyBatchesAreRefused) {
   EXPECT_EQ(message_of([&] { micrograd::softmax_cross_entropy({{}}, {0}); }),
             "softmax_cross_entropy: row 0 has no logits");
   EXPECT_THROW(micrograd::softmax_cross_entropy({two}, {0, 1}), std::invalid_argument);
-  EXPECT_THROW(micrograd::accuracy(std::vector<std::vector<Value>>{two}, {5}), std::invalid_argument);
+  EXPECT_THROW(micrograd::accuracy(std::vector<std::vector<Value>>{two}, {5}),
+               std::invalid_argument);
 }
 
 }  // namespace

@@ -1,8 +1,6 @@
 // Tests for nn.hpp: micrograd's parameter counts, reprs and initialisation, the neuron's exact
 // summation order and graph, the lecture's regression, micrograd's moons demo, and the demo's
 // loss trajectory against a hand-written plain-double forward + backward of the same network.
-#include "micrograd/nn.hpp"
-
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -10,6 +8,7 @@
 
 #include "micrograd/data.hpp"
 #include "micrograd/loss.hpp"
+#include "micrograd/nn.hpp"
 #include "micrograd/optim.hpp"
 
 using micrograd::Rng;
@@ -189,10 +188,14 @@ TEST_F(NN, BadSizesAreRefusedWithClearMessages) {
   EXPECT_EQ(message_of([] { MLP(2, {4, 0, 1}); }), "MLP layer 1 has 0 neurons");
   MLP m(2, {4, 2});
   EXPECT_THROW(m({Value(1.0)}), std::invalid_argument);
-  EXPECT_EQ(message_of([&] { m.score({Value(1.0), Value(2.0)}); }),
+  EXPECT_EQ(message_of([&] {
+              m.score({Value(1.0), Value(2.0)});
+            }),
             "MLP::score needs a last layer of 1 neuron, this one has 2; use operator() for all "
             "outputs");
-  EXPECT_EQ(message_of([&] { vector_to_parameters({1.0, 2.0}, m); }),
+  EXPECT_EQ(message_of([&] {
+              vector_to_parameters({1.0, 2.0}, m);
+            }),
             "vector_to_parameters: the module has 22 parameters, the vector has 2 values");
 }
 
@@ -244,8 +247,8 @@ TEST_F(NN, LectureRegressionConverges) {
 // ---- micrograd's demo: moons, MLP(2, [16, 16, 1]), svm loss + 1e-4 L2, 100 steps
 
 struct DemoRun {
-  std::vector<double> losses;  // total loss at each step, before the update
-  double final_accuracy = 0.0; // accuracy of the last step's scores
+  std::vector<double> losses;   // total loss at each step, before the update
+  double final_accuracy = 0.0;  // accuracy of the last step's scores
   std::size_t nodes_per_step = 0;
 };
 
@@ -400,7 +403,8 @@ TEST_F(NN, MoonsTrajectoryEqualsPlainDoubleReference) {
   EXPECT_EQ(worst, 0.0);  // in fact bit for bit
   // The final weights agree as well.
   const std::vector<double> w = parameters_to_vector(model);
-  for (std::size_t q = 0; q < w.size(); ++q) EXPECT_NEAR(w[q], ref.p[q], 1e-9 * (1 + std::fabs(w[q])));
+  for (std::size_t q = 0; q < w.size(); ++q)
+    EXPECT_NEAR(w[q], ref.p[q], 1e-9 * (1 + std::fabs(w[q])));
 }
 
 // fused: one linear() node per neuron gives the same trajectory, bit for bit, with fewer nodes.

@@ -1,12 +1,12 @@
 // Tests for random.hpp: exact bits (checked against an independent Python implementation of
 // splitmix64 + xoshiro256**), ranges, determinism and the distributions' moments.
-#include "micrograd/random.hpp"
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+
+#include "micrograd/random.hpp"
 
 using micrograd::Rng;
 

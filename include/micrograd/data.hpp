@@ -45,8 +45,8 @@ Dataset lecture_dataset();
 // Reads comma-separated numbers, one sample per row. label_column picks the label (negative
 // counts from the end: -1 is the last column); every other column is a feature. A first row with
 // no number in it is a header and is skipped; blank lines are skipped. Labels that are all in
-// {-1, 1} or all in {0, 1} are binary (0 becomes -1); otherwise they must be integer classes 0..k-1.
-// Errors: std::runtime_error "path:line:column: what is wrong".
+// {-1, 1} or all in {0, 1} are binary (0 becomes -1); otherwise they must be integer classes
+// 0..k-1. Errors: std::runtime_error "path:line:column: what is wrong".
 Dataset load_csv(const std::string& path, int label_column = -1);
 
 // One row of Values per sample (micrograd: `list(map(Value, xrow))`).

@@ -83,11 +83,11 @@ class Layer : public Module {
 
 // ---- MLP: layers in sequence
 struct MLPOptions {
-  Activation hidden = Activation::ReLU;   // every layer but the last
-  Activation output = Activation::Linear; // the last layer
+  Activation hidden = Activation::ReLU;    // every layer but the last
+  Activation output = Activation::Linear;  // the last layer
   BiasInit bias = BiasInit::Zero;
-  std::uint64_t seed = 1337;              // weights are drawn from Rng(seed), layer by layer
-  bool fused = false;  // one linear() node per neuron: same numbers, fewer nodes, faster
+  std::uint64_t seed = 1337;  // weights are drawn from Rng(seed), layer by layer
+  bool fused = false;         // one linear() node per neuron: same numbers, fewer nodes, faster
 
   // micrograd's nn.py (the defaults above): ReLU hidden layers, linear output, zero biases.
   static MLPOptions micrograd() { return {}; }

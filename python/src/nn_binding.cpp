@@ -36,8 +36,10 @@ Act activation(py::handle neuron) {
     if (s == "linear") return Act::Linear;
     if (s == "sigmoid") return Act::Sigmoid;
   }
-  throw py::value_error("micrograd_cpp: neuron.nonlin must be True (ReLU), False (linear), 'relu', "
-                        "'tanh', 'linear' or 'sigmoid', got " + py::repr(a).cast<std::string>());
+  throw py::value_error(
+      "micrograd_cpp: neuron.nonlin must be True (ReLU), False (linear), 'relu', "
+      "'tanh', 'linear' or 'sigmoid', got " +
+      py::repr(a).cast<std::string>());
 }
 
 // A list/tuple/sequence of Values or numbers (a neuron's inputs).
@@ -72,7 +74,8 @@ Value neuron_forward(py::handle neuron, const std::vector<Operand>& x) {
     throw py::value_error("micrograd_cpp: a Neuron with " + std::to_string(n) +
                           " inputs was called with " + std::to_string(x.size()) + " inputs");
   PyValue* bias = as_value(b.ptr());
-  if (bias == nullptr) throw py::type_error("micrograd_cpp: neuron.b must be a Value, got " + type_name(b));
+  if (bias == nullptr)
+    throw py::type_error("micrograd_cpp: neuron.b must be a Value, got " + type_name(b));
   PyObject** items = PySequence_Fast_ITEMS(ws);
   Value sum = bias->get();
   for (Py_ssize_t i = 0; i < n; ++i) {
@@ -84,10 +87,14 @@ Value neuron_forward(py::handle neuron, const std::vector<Operand>& x) {
     sum = sum + (xi.is_value ? wi->get() * xi.value : wi->get() * xi.number);
   }
   switch (act) {
-    case Act::Linear: return sum;
-    case Act::ReLU: return relu(sum);
-    case Act::Tanh: return tanh(sum);
-    case Act::Sigmoid: return sigmoid(sum);
+    case Act::Linear:
+      return sum;
+    case Act::ReLU:
+      return relu(sum);
+    case Act::Tanh:
+      return tanh(sum);
+    case Act::Sigmoid:
+      return sigmoid(sum);
   }
   return sum;
 }
@@ -140,8 +147,7 @@ void bind_nn(py::module_& m) {
             in[i].is_value = true;
           }
         }
-        if (!any_layer)
-          throw py::value_error("micrograd_cpp: this MLP has no layers");
+        if (!any_layer) throw py::value_error("micrograd_cpp: this MLP has no layers");
         return wrap_outputs(out);
       },
       "MLP.__call__ in one C++ call (a single output is returned unwrapped).");
@@ -150,7 +156,8 @@ void bind_nn(py::module_& m) {
       [](py::iterable params) {
         for (py::handle p : params) {
           PyValue* v = as_value(p.ptr());
-          if (v == nullptr) throw py::type_error("zero_grad: parameters must be Values, got " + type_name(p));
+          if (v == nullptr)
+            throw py::type_error("zero_grad: parameters must be Values, got " + type_name(p));
           v->get().grad() = 0.0;
         }
       },

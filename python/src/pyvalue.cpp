@@ -124,8 +124,9 @@ PyValue* as_value(PyObject* o) {
   auto* inst = reinterpret_cast<py::detail::instance*>(o);
   void* p = inst->simple_layout ? inst->simple_value_holder[0] : py::handle(o).cast<PyValue*>();
   if (p == nullptr)
-    throw py::type_error("micrograd_cpp: this Value was never initialised (Value.__init__ not "
-                         "called); create Values as Value(data)");
+    throw py::type_error(
+        "micrograd_cpp: this Value was never initialised (Value.__init__ not "
+        "called); create Values as Value(data)");
   return static_cast<PyValue*>(p);
 }
 
@@ -199,30 +200,70 @@ py::object binary(py::handle self, py::handle other) {
   if (b.is_value) {
     const Value& y = b.value;
     switch (op) {
-      case Bin::Add: out = x + y; break;
-      case Bin::RAdd: out = y + x; break;
-      case Bin::Sub: out = x - y; break;
-      case Bin::RSub: out = y - x; break;
-      case Bin::Mul: out = x * y; break;
-      case Bin::RMul: out = y * x; break;
-      case Bin::Div: out = x / y; break;
-      case Bin::RDiv: out = y / x; break;
-      case Bin::Pow: out = pow(x, y); break;
-      case Bin::RPow: out = pow(y, x); break;
+      case Bin::Add:
+        out = x + y;
+        break;
+      case Bin::RAdd:
+        out = y + x;
+        break;
+      case Bin::Sub:
+        out = x - y;
+        break;
+      case Bin::RSub:
+        out = y - x;
+        break;
+      case Bin::Mul:
+        out = x * y;
+        break;
+      case Bin::RMul:
+        out = y * x;
+        break;
+      case Bin::Div:
+        out = x / y;
+        break;
+      case Bin::RDiv:
+        out = y / x;
+        break;
+      case Bin::Pow:
+        out = pow(x, y);
+        break;
+      case Bin::RPow:
+        out = pow(y, x);
+        break;
     }
   } else {
     const double c = b.number;
     switch (op) {
-      case Bin::Add: out = x + c; break;
-      case Bin::RAdd: out = c + x; break;
-      case Bin::Sub: out = x - c; break;
-      case Bin::RSub: out = c - x; break;
-      case Bin::Mul: out = x * c; break;
-      case Bin::RMul: out = c * x; break;
-      case Bin::Div: out = x / c; break;
-      case Bin::RDiv: out = c / x; break;
-      case Bin::Pow: out = pow(x, c); break;
-      case Bin::RPow: out = pow(c, x); break;
+      case Bin::Add:
+        out = x + c;
+        break;
+      case Bin::RAdd:
+        out = c + x;
+        break;
+      case Bin::Sub:
+        out = x - c;
+        break;
+      case Bin::RSub:
+        out = c - x;
+        break;
+      case Bin::Mul:
+        out = x * c;
+        break;
+      case Bin::RMul:
+        out = c * x;
+        break;
+      case Bin::Div:
+        out = x / c;
+        break;
+      case Bin::RDiv:
+        out = c / x;
+        break;
+      case Bin::Pow:
+        out = pow(x, c);
+        break;
+      case Bin::RPow:
+        out = pow(c, x);
+        break;
     }
   }
   return wrap_new(out);
@@ -249,8 +290,9 @@ std::unique_ptr<PyValue> make_value(py::handle data, py::handle children, py::ha
                                  : py::tuple(py::reinterpret_borrow<py::object>(children));
   for (py::handle c : shown_children)
     if (as_value(c.ptr()) == nullptr)
-      throw py::type_error("micrograd_cpp: Value(data, _children): every child must be a Value, got " +
-                           type_name(c));
+      throw py::type_error(
+          "micrograd_cpp: Value(data, _children): every child must be a Value, got " +
+          type_name(c));
   if (!py::isinstance<py::str>(op)) throw py::type_error("Value(_op=...) must be a str");
   if (!py::isinstance<py::str>(label)) throw py::type_error("Value(label=...) must be a str");
   prepare();
