@@ -12,9 +12,9 @@ PYTHON     ?= /usr/bin/python3
 # Debian packages the build, the tests and the demo need.
 PACKAGES = build-essential cmake pkg-config libgtest-dev libbenchmark-dev \
            pybind11-dev python3-dev python3-pytest python3-torch python3-graphviz \
-           graphviz libgraphviz-dev libcli11-dev nlohmann-json3-dev gnuplot-nox
+           graphviz libgraphviz-dev libcli11-dev nlohmann-json3-dev gnuplot-nox clang-format
 
-.PHONY: demo test deps build build-asan lecture bench clean
+.PHONY: demo test deps build build-asan format-check lecture bench clean
 
 deps:
 	@missing=$$(for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -38,7 +38,11 @@ build-asan: deps
 demo: build
 	$(BUILD)/cli/micrograd train --out micrograd-out
 
-test: build build-asan
+# Every C++ file as .clang-format wants it (clang-format 14, Debian 12).
+format-check: deps
+	git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run -Werror
+
+test: format-check build build-asan
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 	ctest --test-dir $(BUILD_ASAN) --output-on-failure -j $(JOBS)
 
