@@ -40,7 +40,7 @@ demo: build
 
 # Every C++ file as .clang-format wants it (clang-format 14, Debian 12).
 format-check: deps
-	git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run -Werror
+	find include src tests cli python bench examples \( -name '*.cpp' -o -name '*.hpp' \) -print0 | xargs -0 clang-format --dry-run -Werror
 
 test: format-check build build-asan
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
