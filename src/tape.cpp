@@ -107,19 +107,28 @@ void Tape::grow_links(Index needed) {
   links_committed_ = static_cast<Index>(to);
 }
 
-Tape::Index Tape::push_linear(Index b, const Index* w, const Index* x, Index n) {
+Tape::Index Tape::push_linear(Index b, const Value* w, const Value* x, Index n) {
   if (std::size_t{links_committed_} - links_size_ < 2 * std::size_t{n} + 1) grow_links(2 * n + 1);
+  // Performance: checks each handle, writes its index and does the arithmetic in one pass.
+  auto index_of = [this](const Value& v) {
+    if (v.tape_ != this) [[unlikely]]
+      v.tape_ == nullptr ? v.throw_unusable() : v.throw_foreign_thread();
+    if (!is_live(v.index_, v.generation_)) [[unlikely]]
+      v.throw_unusable();
+    return v.index_;
+  };
   const Index first = links_size_;
   Index* link = links_ + first;
   *link++ = b;
   double out = data_[b];
   for (Index k = 0; k < n; ++k) {
-    const double product = data_[w[k]] * data_[x[k]];  // rounded on its own, as a Mul node
-    out = out + product;                               // then added, as an Add node
-    *link++ = w[k];
-    *link++ = x[k];
+    const Index wk = index_of(w[k]), xk = index_of(x[k]);
+    const double product = data_[wk] * data_[xk];  // rounded on its own, as a Mul node
+    out = out + product;                           // then added, as an Add node
+    *link++ = wk;
+    *link++ = xk;
   }
-  links_size_ = first + 2 * n + 1;
+  links_size_ = first + 2 * n + 1;  // only now: a throw above leaves the tape unchanged
   return push(Op::Linear, out, first, n);
 }
 

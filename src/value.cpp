@@ -24,25 +24,7 @@ Value linear(const std::vector<Value>& w, const std::vector<Value>& x, const Val
     throw std::invalid_argument("micrograd::linear: " + std::to_string(w.size()) + " weights but " +
                                 std::to_string(x.size()) + " inputs");
   Tape& t = b.checked_for_write();
-  // Small buffers on the stack for a neuron's fan-in; a heap vector only past 64 inputs.
-  constexpr std::size_t kStack = 64;
-  Value::Index wi_stack[kStack], xi_stack[kStack];
-  std::vector<Value::Index> wi_heap, xi_heap;
-  Value::Index* wi = wi_stack;
-  Value::Index* xi = xi_stack;
-  if (w.size() > kStack) {
-    wi_heap.resize(w.size());
-    xi_heap.resize(w.size());
-    wi = wi_heap.data();
-    xi = xi_heap.data();
-  }
-  for (std::size_t k = 0; k < w.size(); ++k) {
-    w[k].check_same_tape(t);
-    x[k].check_same_tape(t);
-    wi[k] = w[k].index_;
-    xi[k] = x[k].index_;
-  }
-  return Value(t, t.push_linear(b.index_, wi, xi, static_cast<Value::Index>(w.size())));
+  return Value(t, t.push_linear(b.index_, w.data(), x.data(), static_cast<Value::Index>(w.size())));
 }
 
 void Value::throw_unusable() const {

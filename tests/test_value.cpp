@@ -327,6 +327,21 @@ TEST_F(ValueTest, LinearEqualsTheScalarNeuronBitForBit) {
   EXPECT_EQ(fused_act.children()[0].data(), 0.123);
 }
 
+TEST_F(ValueTest, LinearRejectsStaleAndEmptyHandlesAndLeavesTheTapeAlone) {
+  std::vector<Value> w{Value(1.0), Value(2.0)};
+  std::vector<Value> x{Value(3.0), Value()};
+  const auto size = micrograd::Tape::current().size();
+  EXPECT_THROW(micrograd::linear(w, x, Value(0.0)), std::logic_error);
+  {
+    micrograd::TapeScope inner;
+    x[1] = Value(4.0);
+  }
+  EXPECT_THROW(micrograd::linear(w, x, Value(0.0)), micrograd::StaleValueError);
+  EXPECT_EQ(micrograd::Tape::current().size(), size + 2);  // only the two b leaves were added
+  x[1] = Value(4.0);
+  EXPECT_EQ(micrograd::linear(w, x, Value(0.5)).data(), 0.5 + 3.0 + 8.0);
+}
+
 TEST_F(ValueTest, LinearRejectsMismatchedLengths) {
   std::vector<Value> w{Value(1.0)}, x{Value(1.0), Value(2.0)};
   EXPECT_THROW(micrograd::linear(w, x, Value(0.0)), std::invalid_argument);

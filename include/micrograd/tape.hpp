@@ -62,8 +62,9 @@ class Tape {
     return i;
   }
   Index push_leaf(double out) { return push(Op::Leaf, out, size_, size_); }
-  // A Linear node: out = data(b) + sum_k data(w[k]) * data(x[k]), left to right. Indices unchecked.
-  Index push_linear(Index b, const Index* w, const Index* x, Index n);
+  // A Linear node: out = data(b) + sum_k data(w[k]) * data(x[k]), left to right. Checks the
+  // handles in w and x (b is checked by the caller); value.hpp's linear() is the public face.
+  Index push_linear(Index b, const Value* w, const Value* x, Index n);
 
   // ---- reading nodes
   Index size() const { return size_; }
