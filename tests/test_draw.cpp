@@ -9,31 +9,19 @@
 #include <sstream>
 #include <thread>
 
+#include "common.hpp"
 #include "micrograd/draw.hpp"
 #include "micrograd/io.hpp"
 
 using micrograd::Value;
 namespace fs = std::filesystem;
 
+using micrograd::testing::on_fresh_tape;
+using micrograd::testing::read_file;
+
 namespace {
 
 const fs::path kGolden = fs::path(__FILE__).parent_path() / "golden";
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// Runs `f` on a fresh thread, so its tape starts empty and node ids are the same on every run.
-template <class F>
-std::string on_fresh_tape(F f) {
-  std::string out;
-  std::thread t([&] { out = f(); });
-  t.join();
-  return out;
-}
 
 // Compares with tests/golden/<name>; MICROGRAD_UPDATE_GOLDEN=1 rewrites the file instead.
 void expect_golden(const std::string& text, const std::string& name) {
@@ -44,18 +32,7 @@ void expect_golden(const std::string& text, const std::string& name) {
 }
 
 // The lecture's first example: L = (a*b + c) * f.
-std::string lecture_L() {
-  Value a(2.0, "a"), b(-3.0, "b"), c(10.0, "c");
-  Value e = a * b;
-  e.set_label("e");
-  Value d = e + c;
-  d.set_label("d");
-  Value f(-2.0, "f");
-  Value L = d * f;
-  L.set_label("L");
-  L.backward();
-  return micrograd::to_dot(L);
-}
+std::string lecture_L() { return micrograd::to_dot(micrograd::testing::LectureL().L); }
 
 // The lecture's neuron: o = tanh(x1*w1 + x2*w2 + b).
 std::string lecture_neuron() {

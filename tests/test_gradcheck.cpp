@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "common.hpp"
 #include "micrograd/gradcheck.hpp"
 
 using micrograd::Difference;
@@ -95,22 +96,8 @@ TEST(Gradcheck, LectureNeuronAndMicrogradExample) {
                 {2.0, -3.0, 0.0, 1.0, 6.8813735870195432});
   GradcheckOptions o;
   o.rtol = 1e-6;
-  expect_passes(
-      [](const V& x) {
-        Value a = x[0], b = x[1];
-        Value c = a + b;
-        Value d = a * b + pow(b, 3);
-        c += c + 1;
-        c += 1 + c + (-a);
-        d += d * 2 + (b + a).relu();
-        d += 3 * d + (b - a).relu();
-        Value e = c - d;
-        Value f = pow(e, 2);
-        Value g = f / 2.0;
-        g += 10.0 / f;
-        return g;
-      },
-      {-4.0, 2.0}, o);
+  expect_passes([](const V& x) { return micrograd::testing::micrograd_readme_g(x[0], x[1]); },
+                {-4.0, 2.0}, o);
 }
 
 TEST(Gradcheck, ReportsTheWorstMismatchOfAWrongGradient) {

@@ -7,17 +7,12 @@
 #include <fstream>
 #include <sstream>
 
+#include "common.hpp"
 #include "micrograd/io.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 fs::path fresh_dir(const std::string& name) {
   fs::path d =
       fs::temp_directory_path() / ("micrograd-test-io-" + name + "-" + std::to_string(::getpid()));
@@ -39,11 +34,11 @@ TEST(WriteFileAtomically, WritesAndReplaces) {
   const fs::path d = fresh_dir("write");
   const std::string p = (d / "out.txt").string();
   micrograd::write_file_atomically(p, "first");
-  EXPECT_EQ(slurp(p), "first");
+  EXPECT_EQ(micrograd::testing::read_file(p), "first");
   micrograd::write_file_atomically(p, std::string("second\0with nul", 15));
-  EXPECT_EQ(slurp(p), std::string("second\0with nul", 15));
+  EXPECT_EQ(micrograd::testing::read_file(p), std::string("second\0with nul", 15));
   micrograd::write_file_atomically(p, "");
-  EXPECT_EQ(slurp(p), "");
+  EXPECT_EQ(micrograd::testing::read_file(p), "");
   EXPECT_EQ(count_files(d), 1u);  // no temporaries left
   struct stat st {};
   ASSERT_EQ(::stat(p.c_str(), &st), 0);
@@ -87,7 +82,7 @@ TEST(ProduceFileAtomically, CallbackWritesTemp) {
     seen = temp;
     std::ofstream(temp) << "<svg/>";
   });
-  EXPECT_EQ(slurp(p), "<svg/>");
+  EXPECT_EQ(micrograd::testing::read_file(p), "<svg/>");
   EXPECT_EQ(fs::path(seen).parent_path(), d);
   EXPECT_EQ(fs::path(seen).extension(), ".svg");  // same extension, for programs that care
   EXPECT_FALSE(fs::exists(seen));
@@ -105,11 +100,11 @@ TEST(ProduceFileAtomically, FailureKeepsOldFileAndRemovesTemp) {
                                                     throw std::runtime_error("boom");
                                                   }),
                std::runtime_error);
-  EXPECT_EQ(slurp(p), "old");
+  EXPECT_EQ(micrograd::testing::read_file(p), "old");
   // A producer that writes nothing is an error too.
   EXPECT_THROW(micrograd::produce_file_atomically(p, [](const std::string&) {}),
                std::runtime_error);
-  EXPECT_EQ(slurp(p), "old");
+  EXPECT_EQ(micrograd::testing::read_file(p), "old");
   EXPECT_EQ(count_files(d), 1u);
   fs::remove_all(d);
 }

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "common.hpp"
 #include "micrograd/gradcheck.hpp"
 #include "micrograd/loss.hpp"
 
@@ -19,15 +20,6 @@ class Loss : public ::testing::Test {
 };
 
 std::vector<Value> values(const std::vector<double>& v) { return {v.begin(), v.end()}; }
-
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::invalid_argument& e) {
-    return e.what();
-  }
-  return "(no std::invalid_argument thrown)";
-}
 
 void expect_gradcheck(const micrograd::ScalarFunction& f, const std::vector<double>& point) {
   const micrograd::GradcheckResult r = micrograd::gradcheck(f, point);
@@ -211,15 +203,19 @@ TEST_F(Loss, Accuracy) {
 
 TEST_F(Loss, MismatchedOrEmptyBatchesAreRefused) {
   const std::vector<Value> two = values({1.0, 2.0});
-  EXPECT_EQ(message_of([&] { micrograd::svm_max_margin(two, {1.0}); }),
+  EXPECT_EQ(micrograd::testing::message_of<std::invalid_argument>(
+                [&] { micrograd::svm_max_margin(two, {1.0}); }),
             "svm_max_margin: 2 scores but 1 labels (they must have the same length)");
-  EXPECT_EQ(message_of([&] { micrograd::mse({}, {}); }), "mse: empty batch");
+  EXPECT_EQ(micrograd::testing::message_of<std::invalid_argument>([&] { micrograd::mse({}, {}); }),
+            "mse: empty batch");
   EXPECT_THROW(micrograd::sum_squared_error(two, {1, 2, 3}), std::invalid_argument);
   EXPECT_THROW(micrograd::binary_cross_entropy_with_logits({}, {}), std::invalid_argument);
   EXPECT_THROW(micrograd::accuracy(two, {1.0}), std::invalid_argument);
-  EXPECT_EQ(message_of([&] { micrograd::softmax_cross_entropy({two}, {2}); }),
+  EXPECT_EQ(micrograd::testing::message_of<std::invalid_argument>(
+                [&] { micrograd::softmax_cross_entropy({two}, {2}); }),
             "softmax_cross_entropy: row 0 has class 2 but only 2 logits (classes are 0 .. 1)");
-  EXPECT_EQ(message_of([&] { micrograd::softmax_cross_entropy({{}}, {0}); }),
+  EXPECT_EQ(micrograd::testing::message_of<std::invalid_argument>(
+                [&] { micrograd::softmax_cross_entropy({{}}, {0}); }),
             "softmax_cross_entropy: row 0 has no logits");
   EXPECT_THROW(micrograd::softmax_cross_entropy({two}, {0, 1}), std::invalid_argument);
   EXPECT_THROW(micrograd::accuracy(std::vector<std::vector<Value>>{two}, {5}),

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "common.hpp"
 #include "micrograd/data.hpp"
 #include "micrograd/loss.hpp"
 #include "micrograd/nn.hpp"
@@ -24,15 +25,6 @@ class NN : public ::testing::Test {
  protected:
   TapeScope scope_;
 };
-
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::invalid_argument& e) {
-    return e.what();
-  }
-  return "(no std::invalid_argument thrown)";
-}
 
 // ---- structure
 
@@ -178,22 +170,30 @@ TEST_F(NN, ZeroGradAndBackwardThroughAnMLP) {
 TEST_F(NN, BadSizesAreRefusedWithClearMessages) {
   Rng rng(0);
   Neuron n(3, Activation::ReLU, BiasInit::Zero, rng);
-  EXPECT_EQ(message_of([&] { n({Value(1.0), Value(2.0)}); }), "Neuron expects 3 inputs, got 2");
-  EXPECT_EQ(message_of([&] { Neuron(0, Activation::ReLU, BiasInit::Zero, rng); }),
+  EXPECT_EQ(micrograd::testing::message_of<std::invalid_argument>([&] {
+              n({Value(1.0), Value(2.0)});
+            }),
+            "Neuron expects 3 inputs, got 2");
+  EXPECT_EQ(micrograd::testing::message_of<std::invalid_argument>(
+                [&] { Neuron(0, Activation::ReLU, BiasInit::Zero, rng); }),
             "Neuron needs at least 1 input, got nin = 0");
   EXPECT_THROW(Layer(2, 0, Activation::ReLU, BiasInit::Zero, rng), std::invalid_argument);
   EXPECT_THROW(Layer(0, 2, Activation::ReLU, BiasInit::Zero, rng), std::invalid_argument);
   EXPECT_THROW(MLP(0, {1}), std::invalid_argument);
-  EXPECT_EQ(message_of([] { MLP(2, {}); }), "MLP needs at least one layer, got nouts = {}");
-  EXPECT_EQ(message_of([] { MLP(2, {4, 0, 1}); }), "MLP layer 1 has 0 neurons");
+  EXPECT_EQ(micrograd::testing::message_of<std::invalid_argument>([] { MLP(2, {}); }),
+            "MLP needs at least one layer, got nouts = {}");
+  EXPECT_EQ(micrograd::testing::message_of<std::invalid_argument>([] {
+              MLP(2, {4, 0, 1});
+            }),
+            "MLP layer 1 has 0 neurons");
   MLP m(2, {4, 2});
   EXPECT_THROW(m({Value(1.0)}), std::invalid_argument);
-  EXPECT_EQ(message_of([&] {
+  EXPECT_EQ(micrograd::testing::message_of<std::invalid_argument>([&] {
               m.score({Value(1.0), Value(2.0)});
             }),
             "MLP::score needs a last layer of 1 neuron, this one has 2; use operator() for all "
             "outputs");
-  EXPECT_EQ(message_of([&] {
+  EXPECT_EQ(micrograd::testing::message_of<std::invalid_argument>([&] {
               vector_to_parameters({1.0, 2.0}, m);
             }),
             "vector_to_parameters: the module has 22 parameters, the vector has 2 values");

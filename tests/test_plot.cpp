@@ -8,17 +8,12 @@
 #include <fstream>
 #include <sstream>
 
+#include "common.hpp"
 #include "micrograd/plot.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 std::uint32_t be32(const std::string& s, std::size_t at) {
   std::uint32_t v = 0;
   for (int k = 0; k < 4; ++k)
@@ -63,10 +58,10 @@ TEST(Plot, DecisionBoundaryPngAndSvg) {
   micrograd::DecisionBoundaryOptions o;
   o.title = "x > 0 {test}_1";
   micrograd::plot_decision_boundary(score, points(), labels(), (d / "b.png").string(), o);
-  expect_png(slurp(d / "b.png"), 800, 700);
+  expect_png(micrograd::testing::read_file(d / "b.png"), 800, 700);
   EXPECT_GT(calls, 200 * 100);  // a fine grid (1/200 of the span), not the demo's 0.25 steps
   micrograd::plot_decision_boundary(score, points(), labels(), (d / "b.svg").string(), o);
-  const std::string svg = slurp(d / "b.svg");
+  const std::string svg = micrograd::testing::read_file(d / "b.svg");
   EXPECT_NE(svg.find("<svg"), std::string::npos);
   EXPECT_NE(svg.find("{test}_1"), std::string::npos);
   EXPECT_GT(svg.size(), 5000u);
@@ -91,7 +86,7 @@ TEST(Plot, MulticlassAndCoarseStep) {
         return x > 0 ? 0.0 : (y > 0 ? 1.0 : 2.0);
       },
       points(), classes, (d / "m.png").string(), o);
-  expect_png(slurp(d / "m.png"), 800, 700);
+  expect_png(micrograd::testing::read_file(d / "m.png"), 800, 700);
   // x spans [-1.95-1, 1.95+1], y about [-0.96-1, 0.99+1]: 24 x 16 grid points at 0.25.
   EXPECT_EQ(calls, 24 * 16);
   fs::remove_all(d);
@@ -106,11 +101,11 @@ TEST(Plot, TrainingCurves) {
     acc.push_back(1.0 - 0.5 / (1 + k));
   }
   micrograd::plot_training_curves(loss, acc, (d / "c.png").string(), "demo");
-  expect_png(slurp(d / "c.png"), 800, 600);
+  expect_png(micrograd::testing::read_file(d / "c.png"), 800, 600);
   micrograd::plot_training_curves(loss, acc, (d / "c.svg").string());
-  EXPECT_NE(slurp(d / "c.svg").find("accuracy"), std::string::npos);
+  EXPECT_NE(micrograd::testing::read_file(d / "c.svg").find("accuracy"), std::string::npos);
   micrograd::plot_training_curves(loss, {}, (d / "loss_only.png").string());  // no accuracies
-  expect_png(slurp(d / "loss_only.png"), 800, 600);
+  expect_png(micrograd::testing::read_file(d / "loss_only.png"), 800, 600);
   micrograd::plot_training_curves({0.5}, {1.0}, (d / "one.svg").string());  // a single step
   EXPECT_TRUE(fs::exists(d / "one.svg"));
   fs::remove_all(d);

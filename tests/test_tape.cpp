@@ -5,6 +5,7 @@
 #include <string>
 #include <thread>
 
+#include "common.hpp"
 #include "micrograd/tape.hpp"
 #include "micrograd/value.hpp"
 
@@ -14,23 +15,10 @@ using micrograd::Tape;
 using micrograd::TapeScope;
 using micrograd::Value;
 
-namespace {
+// collect() keeps only what pinned values reach: collect tests run on a new thread's empty tape.
+using micrograd::testing::on_fresh_tape;
 
-// collect() keeps only what pinned values reach, so collect tests run on a new thread's empty tape
-// (whatever other tests left on this thread's tape would otherwise be collected too).
-template <class F>
-void on_fresh_tape(F body) {
-  std::exception_ptr error;
-  std::thread t([&] {
-    try {
-      body();
-    } catch (...) {
-      error = std::current_exception();
-    }
-  });
-  t.join();
-  if (error) std::rethrow_exception(error);
-}
+namespace {
 
 TEST(Tape, NodesAreStoredInCreationOrder) {
   TapeScope scope;

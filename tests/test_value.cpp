@@ -4,6 +4,7 @@
 #include <cmath>
 #include <thread>
 
+#include "common.hpp"
 #include "micrograd/value.hpp"
 
 using micrograd::Value;
@@ -17,15 +18,8 @@ class ValueTest : public ::testing::Test {
 };
 
 TEST_F(ValueTest, LectureExpressionL) {
-  Value a(2.0, "a"), b(-3.0, "b"), c(10.0, "c");
-  Value e = a * b;
-  e.set_label("e");
-  Value d = e + c;
-  d.set_label("d");
-  Value f(-2.0, "f");
-  Value L = d * f;
-  L.set_label("L");
-  L.backward();
+  const micrograd::testing::LectureL lecture;
+  const auto& [a, b, c, e, d, f, L] = lecture;
   EXPECT_EQ(L.data(), -8.0);
   EXPECT_EQ(L.grad(), 1.0);
   EXPECT_EQ(a.grad(), 6.0);
@@ -92,21 +86,13 @@ TEST_F(ValueTest, LectureBugExampleTwoPaths) {
 
 TEST_F(ValueTest, MicrogradReadmeExample) {
   Value a(-4.0), b(2.0);
-  Value c = a + b;
-  Value d = a * b + pow(b, 3);
-  c += c + 1;
-  c += 1 + c + (-a);
-  d += d * 2 + (b + a).relu();
-  d += 3 * d + (b - a).relu();
-  Value e = c - d;
-  Value f = pow(e, 2);
-  Value g = f / 2.0;
-  g += 10.0 / f;
+  Value g = micrograd::testing::micrograd_readme_g(a, b);
   g.backward();
   EXPECT_EQ(g.data(), 2421.0 / 98.0);
   EXPECT_NEAR(g.data(), 24.70408163265306, 1e-12);
   EXPECT_NEAR(a.grad(), 138.83381924198252, 1e-12);
   EXPECT_NEAR(b.grad(), 645.5772594752186, 1e-12);
+  const Value f = g.children()[0].children()[0];  // g = f*0.5 + f**-1*10
   EXPECT_EQ(f.op_string(), "**2");
 }
 
