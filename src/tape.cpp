@@ -72,22 +72,32 @@ constexpr Tape::Index kMinCollect = 1u << 16;  // never collect a tape smaller t
 
 }  // namespace
 
-Tape::Tape()
-    : data_(reserve_column<double>()),
-      grad_(reserve_column<double>()),
-      op_(reserve_column<Op>()),
-      operands_(reserve_column<Operands>()),
-      links_(reserve_column<Index>()) {}
+Tape::Tape() { reserve_columns(); }
+
+void Tape::reserve_columns() {
+  data_ = reserve_column<double>();
+  grad_ = reserve_column<double>();
+  op_ = reserve_column<Op>();
+  operands_ = reserve_column<Operands>();
+  links_ = reserve_column<Index>();
+}
 
 Tape::~Tape() { retire(); }
 
-void Tape::grow() {
+// How far to commit a column that has `committed` entries and must hold `needed`: grow
+// geometrically (at least kMinCommit, at most 2^24 entries a step), never past kMaxNodes.
+Tape::Index Tape::commit_target(Index committed, std::size_t needed, const char* what) const {
   if (retired_) throw StaleValueError("micrograd: this thread's tape was already destroyed");
-  if (committed_ == kMaxNodes)
-    throw std::length_error("micrograd: the tape is full (2^31 nodes); rewind or collect it");
-  const Index step = std::max(kMinCommit, std::min(committed_, Index{1} << 24));
-  const Index to =
-      static_cast<Index>(std::min<std::size_t>(kMaxNodes, std::size_t{committed_} + step));
+  if (needed > kMaxNodes)
+    throw std::length_error(std::string("micrograd: the tape's ") + what +
+                            " are full (2^31); rewind or collect it");
+  std::size_t to = committed;
+  while (to < needed) to += std::max<std::size_t>(kMinCommit, std::min<std::size_t>(to, 1u << 24));
+  return static_cast<Index>(std::min<std::size_t>(to, kMaxNodes));
+}
+
+void Tape::grow() {
+  const Index to = commit_target(committed_, std::size_t{committed_} + 1, "nodes");
   commit_column(data_, committed_, to);
   commit_column(grad_, committed_, to);
   commit_column(op_, committed_, to);
@@ -96,15 +106,10 @@ void Tape::grow() {
 }
 
 void Tape::grow_links(Index needed) {
-  if (retired_) throw StaleValueError("micrograd: this thread's tape was already destroyed");
-  if (std::size_t{kMaxNodes} - links_size_ < needed)
-    throw std::length_error("micrograd: the tape's operand lists are full; rewind or collect it");
-  std::size_t to = links_committed_;
-  while (to < std::size_t{links_size_} + needed)
-    to += std::max<std::size_t>(kMinCommit, std::min<std::size_t>(to, std::size_t{1} << 24));
-  to = std::min<std::size_t>(to, kMaxNodes);
-  commit_column(links_, links_committed_, static_cast<Index>(to));
-  links_committed_ = static_cast<Index>(to);
+  const Index to =
+      commit_target(links_committed_, std::size_t{links_size_} + needed, "operand lists");
+  commit_column(links_, links_committed_, to);
+  links_committed_ = to;
 }
 
 Tape::Index Tape::push_linear(Index b, const Value* w, const Value* x, Index n) {
@@ -218,11 +223,7 @@ Tape& Tape::current() {
 }
 
 void Tape::revive() {
-  data_ = reserve_column<double>();
-  grad_ = reserve_column<double>();
-  op_ = reserve_column<Op>();
-  operands_ = reserve_column<Operands>();
-  links_ = reserve_column<Index>();
+  reserve_columns();
   retired_ = false;
   dirty_lo_ = kMaxNodes;
   lowest_op_ = kMaxNodes;
@@ -276,6 +277,38 @@ void Tape::rewind(Index mark) {
 // mark what the root reaches and zero those non-leaves, then the same loop over marked nodes only.
 // Either way leaves accumulate, like PyTorch with retain_graph=True.
 
+// Calls f(operand, d out/d operand) for each child of non-leaf node i, in the order micrograd's
+// `_backward` adds them (a then b; Linear: w_k, x_k for k = n-1 .. 0, as the scalar graph's
+// Mul/Add nodes would, then b). Each op loads only the numbers its derivative uses.
+template <class F>
+[[gnu::always_inline]] inline void Tape::for_each_local_derivative(Index i, Op op, F&& f) const {
+  const Index ia = operands_[i].a, ib = operands_[i].b;
+  if (op == Op::Linear) {  // out = b + sum w_k x_k
+    const Index* link = links_ + ia;
+    for (Index k = ib; k-- > 0;) {
+      const Index w = link[1 + 2 * k], x = link[2 + 2 * k];
+      f(w, data_[x]);
+      f(x, data_[w]);
+    }
+    f(link[0], 1.0);
+    return;
+  }
+  switch (op) {
+#define MICROGRAD_OP_BACKWARD(name, symbol, arity, forward, da, db)               \
+  case Op::name:                                                                  \
+    if constexpr (arity >= 1) {                                                   \
+      [[maybe_unused]] const double a = data_[ia], b = data_[ib], out = data_[i]; \
+      f(ia, (da));                                                                \
+      if constexpr (arity == 2) f(ib, (db));                                      \
+    }                                                                             \
+    break;
+    MICROGRAD_OPS(MICROGRAD_OP_BACKWARD)
+#undef MICROGRAD_OP_BACKWARD
+    case Op::Count:
+      break;
+  }
+}
+
 template <bool kOnlyReached, bool kCheckFinite>
 Tape::Index Tape::sweep(Index root) {
   Index lowest = kMaxNodes;  // lowest non-leaf that passed a gradient on
@@ -309,45 +342,13 @@ Tape::Index Tape::sweep(Index root) {
     const Op op = op_[i];
     if (g == 0.0 || op == Op::Leaf) continue;
     lowest = i;
-    const Index ia = operands_[i].a, ib = operands_[i].b;
-    if (op == Op::Linear) {  // out = b + sum w_k x_k: the scalar path's Mul/Add nodes, k = n-1..0
-      const Index* link = links_ + ia;
-      for (Index k = ib; k-- > 0;) {
-        const Index w = link[1 + 2 * k], x = link[2 + 2 * k];
-        const double dw = data_[x], dx = data_[w];
-        if constexpr (kCheckFinite) {
-          if (!std::isfinite(g * dw)) throw_nonfinite_backward(i, w, g, dw);
-          if (!std::isfinite(g * dx)) throw_nonfinite_backward(i, x, g, dx);
-        }
-        flow(i, w, g * dw);
-        flow(i, x, g * dx);
+    for_each_local_derivative(i, op, [&](Index operand, double partial) {
+      const double contribution = g * partial;
+      if constexpr (kCheckFinite) {
+        if (!std::isfinite(contribution)) throw_nonfinite_backward(i, operand, g, partial);
       }
-      flow(i, link[0], g);
-      continue;
-    }
-    switch (op) {
-      // Each case loads only the numbers its derivative uses (an Add loads none).
-#define MICROGRAD_OP_BACKWARD(name, symbol, arity, forward, da, db)               \
-  case Op::name:                                                                  \
-    if constexpr (arity >= 1) {                                                   \
-      [[maybe_unused]] const double a = data_[ia], b = data_[ib], out = data_[i]; \
-      if constexpr (kCheckFinite) {                                               \
-        if (!std::isfinite(g * (da))) throw_nonfinite_backward(i, ia, g, (da));   \
-      }                                                                           \
-      flow(i, ia, g*(da));                                                        \
-      if constexpr (arity == 2) {                                                 \
-        if constexpr (kCheckFinite) {                                             \
-          if (!std::isfinite(g * (db))) throw_nonfinite_backward(i, ib, g, (db)); \
-        }                                                                         \
-        flow(i, ib, g*(db));                                                      \
-      }                                                                           \
-    }                                                                             \
-    break;
-      MICROGRAD_OPS(MICROGRAD_OP_BACKWARD)
-#undef MICROGRAD_OP_BACKWARD
-      case Op::Count:
-        break;
-    }
+      flow(i, operand, contribution);
+    });
   }
   if (carry != 0.0) grad_[i] += carry;  // the loop stopped above a leaf that is still owed this
   return lowest;
@@ -378,29 +379,12 @@ void Tape::backward(Index root) {
 }
 
 void Tape::backward_one(Index i) {
-  const Op op = op_[i];
-  if (op == Op::Leaf) return;
-  if (op == Op::Linear) {
-    const Index* link = links_ + operands_[i].a;
-    for (Index k = operands_[i].b; k-- > 0;) {
-      const Index w = link[1 + 2 * k], x = link[2 + 2 * k];
-      note_grad_written(w);
-      note_grad_written(x);
-      grad_[w] += grad_[i] * data_[x];
-      grad_[x] += grad_[i] * data_[w];
-    }
-    note_grad_written(link[0]);
-    grad_[link[0]] += grad_[i];
-    return;
-  }
-  const Index ia = operands_[i].a, ib = operands_[i].b;
-  const detail::Partials p = detail::local_derivatives(op, data_[ia], data_[ib], data_[i]);
-  note_grad_written(ia);
-  grad_[ia] += grad_[i] * p.da;
-  if (arity(op) == 2) {
-    note_grad_written(ib);
-    grad_[ib] += grad_[i] * p.db;
-  }
+  if (op_[i] == Op::Leaf) return;
+  const double g = grad_[i];
+  for_each_local_derivative(i, op_[i], [&](Index operand, double partial) {
+    note_grad_written(operand);
+    grad_[operand] += g * partial;
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

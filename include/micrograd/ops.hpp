@@ -44,8 +44,8 @@ inline double lecture_tanh(double a) {
   X(Relu,      "ReLU",    1,     a < 0.0 ? 0.0 : a,            out > 0.0 ? 1.0 : 0.0,   0.0)        \
   X(Sigmoid,   "sigmoid", 1,     1.0 / (1.0 + std::exp(-a)),   out * (1.0 - out),       0.0)        \
   /* n-ary (arity -1): out = b + w0*x0 + w1*x1 + ..., added left to right like micrograd's Neuron; */ \
-  /* d out/d b = 1, d out/d w_k = x_k, d out/d x_k = w_k. Written out by hand in value.cpp and   */ \
-  /* Tape::sweep; one node instead of 2n+1 with the same numbers, bit for bit (see linear()).    */ \
+  /* d out/d b = 1, d out/d w_k = x_k, d out/d x_k = w_k. Written out by hand in tape.cpp        */ \
+  /* (push_linear, for_each_local_derivative): one node instead of 2n+1, same numbers (linear()). */ \
   X(Linear,    "linear",  -1,    0.0,                          0.0,                     0.0)
 // clang-format on
 
@@ -95,23 +95,6 @@ inline double forward(double a, double b) {
       break;
   }
   return 0.0;
-}
-
-// The local derivatives (d out/d a, d out/d b) of a node with op `op`.
-struct Partials {
-  double da, db;
-};
-inline Partials local_derivatives(Op op, double a, double b, double out) {
-  switch (op) {
-#define MICROGRAD_OP_PARTIALS(name, symbol, arity, forward, da, db) \
-  case Op::name:                                                    \
-    return {da, db};
-    MICROGRAD_OPS(MICROGRAD_OP_PARTIALS)
-#undef MICROGRAD_OP_PARTIALS
-    case Op::Count:
-      break;
-  }
-  return {0.0, 0.0};
 }
 
 }  // namespace detail

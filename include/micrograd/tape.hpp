@@ -80,8 +80,6 @@ class Tape {
     if (op_[i] == Op::Linear) return links_[operands_[i].a + k];
     return k == 0 ? operands_[i].a : operands_[i].b;
   }
-  Index operand_a(Index i) const { return operands_[i].a; }  // binary/unary ops: child(i, 0)
-  Index operand_b(Index i) const { return operands_[i].b; }  // PowConst: the exponent leaf
   const std::string& label(Index i) const;
   void set_label(Index i, std::string label);
   // The lecture's `_op`: "+", "*", "tanh", "**2", "**-1", ... ("" for a leaf).
@@ -141,8 +139,12 @@ class Tape {
     Index floor;               // handles older than `generation` are live only below `floor`
   };
 
+  void reserve_columns();
+  Index commit_target(Index committed, std::size_t needed, const char* what) const;
   void grow();
   void grow_links(Index needed);
+  template <class F>
+  void for_each_local_derivative(Index i, Op op, F&& f) const;
   void cut(Index floor);
   bool is_live_slow(Index i, std::uint32_t generation) const;
   void check_forward(Index i) const;
