@@ -14,51 +14,52 @@
 namespace micrograd {
 
 // ---------------------------------------------------------------------------------------------
-// Memory: each column reserves address space for kMaxNodes once (PROT_NONE: costs no memory) and
-// commits it in chunks as the tape grows. Nothing is ever copied to a bigger buffer, so peak memory
-// is what the nodes need, and references into a column stay valid.
+// Memory: one reservation of address space (PROT_NONE: costs no memory) holds every column, each
+// with room for kMaxNodes; columns are committed in chunks as the tape grows. Nothing is ever
+// copied to a bigger buffer, so peak memory is what the nodes need, and references into a column
+// stay valid.
+//
+// Layout (a performance property, tested in test_tape.cpp): the hot loops touch data_[i], grad_[i]
+// and operands_[i] together. Columns placed back to back at huge power-of-two distances have
+// addresses equal modulo 2^31, so those three lines share a cache set and AMD's L1 way predictor
+// tag (bits 12..27), and evict each other at every node (3-5x slower on Zen 4), and on Intel the
+// stores alias the next loads modulo 4 KiB. So column k starts k * kColumnSkew bytes past a 2 MiB
+// boundary: any two columns differ by a few cache lines within a page (different L1/L2 sets on
+// any CPU) and by a few pages (different page-number bits).
 
 namespace {
 
 constexpr std::size_t kPage = 4096;
+constexpr std::size_t kLine = 64;
+constexpr std::size_t kColumnSkew = 3 * kPage + 3 * kLine;
+constexpr std::size_t kColumnAlign = std::size_t{1} << 21;
 constexpr Tape::Index kMinCommit = 1u << 16;  // nodes per commit step, at least
 
-template <class T>
-T* reserve_column() {
-  void* p = mmap(nullptr, sizeof(T) * std::size_t{Tape::kMaxNodes}, PROT_NONE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (p == MAP_FAILED) throw std::bad_alloc();
-  // No MADV_HUGEPAGE: with the kernel's defrag policy it made the first build of a big graph
-  // slow and erratic (synchronous compaction: 0.05-1.07 s to touch 400 MB, against 0.15 s).
-  return static_cast<T*>(p);
-}
+std::size_t round_up(std::size_t bytes, std::size_t to) { return (bytes + to - 1) / to * to; }
+std::size_t round_down(std::size_t bytes, std::size_t to) { return bytes / to * to; }
 
-std::size_t page_round_up(std::size_t bytes) { return (bytes + kPage - 1) / kPage * kPage; }
-
+// Makes entries [from, to) of `column` usable (the pages holding them).
 template <class T>
 void commit_column(T* column, Tape::Index from, Tape::Index to) {
-  const std::size_t begin = page_round_up(sizeof(T) * std::size_t{from});
-  const std::size_t end = page_round_up(sizeof(T) * std::size_t{to});
-  if (end > begin &&
-      mprotect(reinterpret_cast<char*>(column) + begin, end - begin, PROT_READ | PROT_WRITE) != 0)
+  const auto base = reinterpret_cast<std::uintptr_t>(column);
+  const std::size_t begin = round_down(base + sizeof(T) * std::size_t{from}, kPage);
+  const std::size_t end = round_up(base + sizeof(T) * std::size_t{to}, kPage);
+  if (to > from &&
+      mprotect(reinterpret_cast<void*>(begin), end - begin, PROT_READ | PROT_WRITE) != 0)
     throw std::bad_alloc();
 }
 
+// Gives the pages that hold only entries at or past `from` back to the OS (up to entry `to`).
 template <class T>
 void decommit_column(T* column, Tape::Index from, Tape::Index to) {
-  const std::size_t begin = page_round_up(sizeof(T) * std::size_t{from});
-  const std::size_t end = page_round_up(sizeof(T) * std::size_t{to});
+  const auto base = reinterpret_cast<std::uintptr_t>(column);
+  const std::size_t begin = round_up(base + sizeof(T) * std::size_t{from}, kPage);
+  const std::size_t end = round_up(base + sizeof(T) * std::size_t{to}, kPage);
   if (end > begin) {
-    char* p = reinterpret_cast<char*>(column) + begin;
+    void* p = reinterpret_cast<void*>(begin);
     madvise(p, end - begin, MADV_DONTNEED);
     mprotect(p, end - begin, PROT_NONE);
   }
-}
-
-template <class T>
-void unmap_column(T*& column) {
-  if (column != nullptr) munmap(column, sizeof(T) * std::size_t{Tape::kMaxNodes});
-  column = nullptr;
 }
 
 bool bit(const std::vector<std::uint64_t>& bits, Tape::Index i) {
@@ -74,12 +75,40 @@ constexpr Tape::Index kMinCollect = 1u << 16;  // never collect a tape smaller t
 
 Tape::Tape() { reserve_columns(); }
 
+// The columns in the order they are laid out in the reservation, with their entry sizes.
+#define MICROGRAD_TAPE_COLUMNS(X) X(data_) X(grad_) X(op_) X(operands_) X(links_)
+
 void Tape::reserve_columns() {
-  data_ = reserve_column<double>();
-  grad_ = reserve_column<double>();
-  op_ = reserve_column<Op>();
-  operands_ = reserve_column<Operands>();
-  links_ = reserve_column<Index>();
+  std::size_t bytes = 0, k = 0;
+  auto place = [&](std::size_t entry_size) {  // the offset of the next column
+    bytes = round_up(bytes, kColumnAlign);
+    const std::size_t offset = bytes + k++ * kColumnSkew;
+    bytes = offset + entry_size * std::size_t{kMaxNodes};
+    return offset;
+  };
+#define MICROGRAD_PLACE(column) const std::size_t column##offset = place(sizeof(*column));
+  MICROGRAD_TAPE_COLUMNS(MICROGRAD_PLACE)
+#undef MICROGRAD_PLACE
+  reserved_bytes_ = round_up(bytes, kPage);
+  // No MADV_HUGEPAGE: with the kernel's defrag policy it made the first build of a big graph
+  // slow and erratic (synchronous compaction: 0.05-1.07 s to touch 400 MB, against 0.15 s).
+  void* p =
+      mmap(nullptr, reserved_bytes_, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  reserved_ = static_cast<char*>(p);
+#define MICROGRAD_BASE(column) \
+  column = reinterpret_cast<decltype(column)>(reserved_ + column##offset);
+  MICROGRAD_TAPE_COLUMNS(MICROGRAD_BASE)
+#undef MICROGRAD_BASE
+}
+
+std::vector<Tape::ColumnBase> Tape::column_bases() const {
+  std::vector<ColumnBase> out;
+#define MICROGRAD_DESCRIBE(column) \
+  out.push_back({#column, reinterpret_cast<std::uintptr_t>(column), sizeof(*column)});
+  MICROGRAD_TAPE_COLUMNS(MICROGRAD_DESCRIBE)
+#undef MICROGRAD_DESCRIBE
+  return out;
 }
 
 Tape::~Tape() { retire(); }
@@ -161,11 +190,12 @@ void Tape::retire() {
   retired_ = true;
   cut(0);  // first make every handle stale, then free what they pointed at
   size_ = committed_ = links_size_ = links_committed_ = 0;
-  unmap_column(data_);
-  unmap_column(grad_);
-  unmap_column(op_);
-  unmap_column(operands_);
-  unmap_column(links_);
+  if (reserved_ != nullptr) munmap(reserved_, reserved_bytes_);
+  reserved_ = nullptr;
+  data_ = grad_ = nullptr;
+  op_ = nullptr;
+  operands_ = nullptr;
+  links_ = nullptr;
   labels_.clear();
   reached_ = {};
   remap_ = {};

@@ -30,6 +30,44 @@ TEST(Tape, NodesAreStoredInCreationOrder) {
   EXPECT_TRUE(std::is_trivially_copyable_v<Value>);
 }
 
+// The layout property behind the hot loops' speed: data_[i], grad_[i] and operands_[i] (and the
+// other columns) must never fall into the same cache set. Each pair of columns must differ, within
+// a 4 KiB page, by at least two cache lines (so the same index lands in different sets of any cache
+// indexed by address bits 6..11 and up, and no store aliases a load modulo 4 KiB, as on Intel) and
+// in the page-number bits 12..15 (AMD's L1 way-predictor tag hashes bits 12..27). Columns placed
+// back to back by the kernel had equal addresses modulo 2^31: this test fails for that layout.
+void expect_columns_never_share_sets(const Tape& tape) {
+  const auto columns = tape.column_bases();
+  ASSERT_EQ(columns.size(), 5u);
+  for (std::size_t p = 0; p < columns.size(); ++p)
+    for (std::size_t q = p + 1; q < columns.size(); ++q) {
+      const std::uintptr_t delta = columns[q].address - columns[p].address;  // mod 2^64
+      const std::uintptr_t in_page = delta % 4096;
+      SCOPED_TRACE(std::string(columns[p].name) + " vs " + columns[q].name);
+      EXPECT_GE(in_page, 2u * 64u);
+      EXPECT_LE(in_page, 4096u - 2u * 64u);
+      EXPECT_NE((delta >> 12) % 16, 0u);
+      EXPECT_NE(delta % (std::uintptr_t{1} << 31), 0u);
+    }
+  // The columns hold node i at base + i * entry_size: data, grad and operands move in step.
+  EXPECT_EQ(columns[0].entry_size, 8u);
+  EXPECT_EQ(columns[1].entry_size, 8u);
+  EXPECT_EQ(columns[3].entry_size, 8u);
+}
+
+TEST(Tape, ColumnsNeverShareCacheSetsAtTheSameIndex) {
+  expect_columns_never_share_sets(Tape::current());
+  Value a(1.0), b(2.0);
+  Value c = a * b;
+  Tape& tape = Tape::current();
+  // What the hot loops touch for node c: three addresses, three different L1 sets.
+  const auto set = [](const void* p) { return (reinterpret_cast<std::uintptr_t>(p) >> 6) % 64; };
+  EXPECT_NE(set(&tape.data(c.id())), set(&tape.grad(c.id())));
+  // A tape made for a new thread (or revived from an ended one) has the same property.
+  on_fresh_tape([] { expect_columns_never_share_sets(Tape::current()); });
+  on_fresh_tape([] { expect_columns_never_share_sets(Tape::current()); });
+}
+
 TEST(Tape, ScopeRewindsAndReusesTheSameSlots) {
   Tape& tape = Tape::current();
   Value w(0.5, "w");  // a parameter, created before the loop

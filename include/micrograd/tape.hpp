@@ -128,6 +128,14 @@ class Tape {
   bool detect_anomaly() const { return detect_anomaly_; }
   // A readable name for node i in error messages: "#12 'x1' (tanh)".
   std::string describe(Index i) const;
+  // Where each column starts, in layout order: for the tests of the layout property (no two
+  // columns may share cache sets at the same node index; see tape.cpp).
+  struct ColumnBase {
+    const char* name;
+    std::uintptr_t address;
+    std::size_t entry_size;
+  };
+  std::vector<ColumnBase> column_bases() const;
 
  private:
   friend class PinnedValue;
@@ -158,7 +166,10 @@ class Tape {
   void revive();  // a new thread takes this retired tape over
   friend struct TapeOwner;
 
-  // Columns, reserved once for kMaxNodes and committed as the tape grows.
+  // Columns, reserved once for kMaxNodes (one mapping, skewed bases) and committed as the tape
+  // grows.
+  char* reserved_ = nullptr;  // the one reservation that holds every column
+  std::size_t reserved_bytes_ = 0;
   double* data_ = nullptr;        // forward value of each node
   double* grad_ = nullptr;        // d root / d node after backward
   Op* op_ = nullptr;              // what made the node (printing, drawing, backward)
