@@ -51,7 +51,8 @@ struct TrainArgs {
   std::size_t batch_size = 0;
   std::uint64_t seed = 1337;       // weights and batches
   std::uint64_t data_seed = 1337;  // the generated data set (micrograd's demo: one fixed set)
-  bool fused = false;              // one `linear` node per neuron instead of 2n+1 scalar nodes
+  bool unfused = false;  // micrograd's graph (2n+1 nodes a neuron) instead of one node a neuron
+  bool fused = false;    // --fused: the default since fusing is exact; kept for old scripts
   std::string out = "micrograd-out";
   std::size_t max_nodes = DotOptions{}.max_nodes;
   bool quiet = false;
@@ -159,7 +160,7 @@ int run_train(const TrainArgs& a) {
   mo.hidden = a.activation == "tanh" ? nn::Activation::Tanh : nn::Activation::ReLU;
   mo.output = nn::Activation::Linear;
   mo.seed = a.seed;
-  mo.fused = a.fused;
+  mo.fused = !a.unfused;
   std::vector<std::size_t> sizes = hidden;
   sizes.push_back(nout);
   const nn::MLP model(data.num_features(), sizes, mo);
@@ -181,7 +182,8 @@ int run_train(const TrainArgs& a) {
          << (a.l2 > 0 ? " + " + python_float_repr(a.l2) + " L2" : "") << ", " << a.optimizer
          << " lr " << python_float_repr(lr) << " " << schedule_name << ", " << a.steps << " steps, "
          << (batch == 0 ? std::string("full batch") : "batch " + std::to_string(batch)) << ", seed "
-         << a.seed << " (data seed " << a.data_seed << ")" << (a.fused ? ", fused neurons" : "");
+         << a.seed << " (data seed " << a.data_seed << ")"
+         << (a.unfused ? ", micrograd's node-by-node graph" : "");
   std::cout << header.str() << std::endl;
   const std::string title =
       a.dataset + ": MLP " + arch + ", " + loss_name + " loss, " + a.optimizer;
@@ -277,7 +279,7 @@ int run_train(const TrainArgs& a) {
                  {"batch_size", batch},
                  {"seed", a.seed},
                  {"data_seed", a.data_seed},
-                 {"fused", a.fused},
+                 {"fused", !a.unfused},
                  {"noise", a.noise},
                  {"parameters", params.size()}};
   std::string csv = "step,loss,data_loss,reg_loss,accuracy,lr\n";
@@ -349,7 +351,7 @@ int run_train(const TrainArgs& a) {
     std::vector<Value> x;
     for (std::size_t i = 0; i < data.X[0].size(); ++i)
       x.emplace_back(data.X[0][i], "x" + std::to_string(i));
-    Value s = softmax ? model(x)[0] : model.score(x);
+    Value s = model.forward(x, false)[0];  // micrograd's graph, whatever trained
     s.set_label(softmax ? "logit0" : "score");
     s.backward();
     DotOptions o;
@@ -436,9 +438,13 @@ void setup_train(CLI::App& app, int& exit_code) {
   cmd->add_option("--data-seed", a->data_seed,
                   "Seed of the generated data set (moons, circles, spiral)")
       ->capture_default_str();
-  cmd->add_flag("--fused", a->fused,
-                "One `linear` node per neuron instead of 2n+1 scalar nodes: the same numbers bit "
-                "for bit, faster, and a smaller graph");
+  CLI::Option* unfused = cmd->add_flag(
+      "--unfused", a->unfused,
+      "Train on micrograd's own graph, every multiply, add and ReLU a node, instead of "
+      "one node per neuron (the default): the same numbers bit for bit, several times "
+      "slower");
+  cmd->add_flag("--fused", a->fused, "The default (one node per neuron); kept for old scripts")
+      ->excludes(unfused);
   cmd->add_option("--out", a->out, "Output directory")->capture_default_str();
   cmd->add_option("--max-nodes", a->max_nodes, "Largest graph drawn to graph.svg")
       ->capture_default_str()

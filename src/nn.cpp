@@ -48,11 +48,33 @@ Neuron::Neuron(std::size_t nin, Activation act, BiasInit bias, Rng& rng, bool fu
   b_ = Value(bias == BiasInit::Uniform ? rng.uniform(-1.0, 1.0) : 0.0);
 }
 
-Value Neuron::operator()(const std::vector<Value>& x) const {
+namespace {
+Op dense_op(Activation act) {
+  switch (act) {
+    case Activation::ReLU:
+      return Op::DenseReLU;
+    case Activation::Tanh:
+      return Op::DenseTanh;
+    case Activation::Linear:
+      break;
+  }
+  return Op::Dense;
+}
+}  // namespace
+
+Value Neuron::operator()(const std::vector<Value>& x) const { return (*this)(x, fused_); }
+
+Value Neuron::operator()(const std::vector<Value>& x, bool fused) const {
   if (x.size() != w_.size())
     throw std::invalid_argument("Neuron expects " + std::to_string(w_.size()) + " inputs, got " +
                                 std::to_string(x.size()));
-  if (fused_) return activate(linear(w_, x, b_), act_);  // the same sum in one node
+  if (fused) {  // the same sum in one node
+    const auto n = static_cast<Value::Index>(w_.size());
+    if (b_.valid() && b_.id() == w_.front().id() + n && consecutive(w_.data(), w_.size()) &&
+        consecutive(x.data(), x.size()))
+      return dense(dense_op(act_), w_.front(), 1, x.front(), n);
+    return activate(linear(w_, x, b_), act_);
+  }
   // micrograd: act = sum((wi*xi for wi, xi in zip(self.w, x)), self.b)
   Value act = b_;
   for (std::size_t i = 0; i < w_.size(); ++i) act = act + w_[i] * x[i];
@@ -77,9 +99,28 @@ Layer::Layer(std::size_t nin, std::size_t nout, Activation act, BiasInit bias, R
   if (nin == 0) throw std::invalid_argument("Layer needs at least 1 input, got nin = 0");
   neurons_.reserve(nout);
   for (std::size_t i = 0; i < nout; ++i) neurons_.emplace_back(nin, act, bias, rng, fused);
+  const std::vector<Value> p = parameters();
+  consecutive_ = consecutive(p.data(), p.size());
+}
+
+Value Layer::dense_from(const Value& x) const {
+  const Neuron& n0 = neurons_.front();
+  if (!n0.fused() || !consecutive_) return Value();
+  return dense(dense_op(n0.activation()), n0.w().front(), static_cast<Value::Index>(nout()), x,
+               static_cast<Value::Index>(nin()));
 }
 
 std::vector<Value> Layer::operator()(const std::vector<Value>& x) const {
+  if (x.size() != nin())
+    throw std::invalid_argument("Neuron expects " + std::to_string(nin()) + " inputs, got " +
+                                std::to_string(x.size()));
+  if (consecutive(x.data(), x.size()))
+    if (const Value first = dense_from(x.front()); first.valid()) {
+      std::vector<Value> out;
+      out.reserve(nout());
+      for (std::size_t j = 0; j < nout(); ++j) out.push_back(first.offset(j));
+      return out;
+    }
   std::vector<Value> out;
   out.reserve(neurons_.size());
   for (const Neuron& n : neurons_) out.push_back(n(x));
@@ -120,9 +161,38 @@ MLP::MLP(std::size_t nin, std::vector<std::size_t> nouts, MLPOptions options) : 
   }
 }
 
+namespace {
+// The fused fast path: one dense() call per layer, each layer's outputs the next one's consecutive
+// inputs; no per-layer vectors. Output 0 of the last layer, or an empty Value if a layer cannot.
+Value dense_chain(const std::vector<Layer>& layers, const std::vector<Value>& x) {
+  if (x.size() != layers.front().nin() || !consecutive(x.data(), x.size())) return Value();
+  Value run = x.front();
+  for (const Layer& l : layers)
+    if (run = l.dense_from(run); !run.valid()) return Value();
+  return run;
+}
+}  // namespace
+
 std::vector<Value> MLP::operator()(const std::vector<Value>& x) const {
-  std::vector<Value> out = layers_.front()(x);
-  for (std::size_t i = 1; i < layers_.size(); ++i) out = layers_[i](out);
+  return forward(x, options_.fused);
+}
+
+std::vector<Value> MLP::forward(const std::vector<Value>& x, bool fused) const {
+  if (fused && options_.fused)
+    if (const Value first = dense_chain(layers_, x); first.valid()) {
+      std::vector<Value> out;
+      out.reserve(nout());
+      for (std::size_t j = 0; j < nout(); ++j) out.push_back(first.offset(j));
+      return out;
+    }
+  auto layer = [fused](const Layer& l, const std::vector<Value>& in) {
+    std::vector<Value> out;
+    out.reserve(l.nout());
+    for (const Neuron& n : l.neurons()) out.push_back(n(in, fused));
+    return out;
+  };
+  std::vector<Value> out = layer(layers_.front(), x);
+  for (std::size_t i = 1; i < layers_.size(); ++i) out = layer(layers_[i], out);
   return out;
 }
 
@@ -130,6 +200,8 @@ Value MLP::score(const std::vector<Value>& x) const {
   if (nout() != 1)
     throw std::invalid_argument("MLP::score needs a last layer of 1 neuron, this one has " +
                                 std::to_string(nout()) + "; use operator() for all outputs");
+  if (options_.fused)
+    if (const Value out = dense_chain(layers_, x); out.valid()) return out;
   return (*this)(x).front();
 }
 

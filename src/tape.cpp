@@ -166,6 +166,72 @@ Tape::Index Tape::push_linear(Index b, const Value* w, const Value* x, Index n) 
   return push(Op::Linear, out, first, n);
 }
 
+namespace {
+// The pre-activation sums of nout neurons (weights w + j*(nin+1), bias after them), each added
+// left to right from its bias like micrograd's sum(); four neurons at a time, so four
+// independent chains of adds are in flight instead of one.
+void dense_sums(const double* w, Tape::Index nout, const double* x, Tape::Index nin, double* out) {
+  const std::size_t row = std::size_t{nin} + 1;
+  Tape::Index j = 0;
+  for (; j + 4 <= nout; j += 4) {
+    const double* w0 = w + j * row;
+    double s0 = w0[nin], s1 = w0[row + nin], s2 = w0[2 * row + nin], s3 = w0[3 * row + nin];
+    for (Tape::Index k = 0; k < nin; ++k) {
+      const double xk = x[k];
+      s0 = s0 + w0[k] * xk;
+      s1 = s1 + w0[row + k] * xk;
+      s2 = s2 + w0[2 * row + k] * xk;
+      s3 = s3 + w0[3 * row + k] * xk;
+    }
+    out[j] = s0, out[j + 1] = s1, out[j + 2] = s2, out[j + 3] = s3;
+  }
+  for (; j < nout; ++j) {
+    const double* wj = w + j * row;
+    double s = wj[nin];
+    for (Tape::Index k = 0; k < nin; ++k) s = s + wj[k] * x[k];
+    out[j] = s;
+  }
+}
+
+template <Op op>
+void dense_activate(double* out, Tape::Index n) {
+  for (Tape::Index j = 0; j < n; ++j) out[j] = detail::dense_activation<op>(out[j]);
+}
+}  // namespace
+
+Tape::Index Tape::push_dense(Op op, Index params, Index nout, Index x, Index nin) {
+  if (std::size_t{committed_} - size_ < nout) {
+    const Index to = commit_target(committed_, std::size_t{size_} + nout, "nodes");
+    commit_column(data_, committed_, to);
+    commit_column(grad_, committed_, to);
+    commit_column(op_, committed_, to);
+    commit_column(operands_, committed_, to);
+    committed_ = to;
+  }
+  if (std::size_t{links_committed_} - links_size_ < 2 * std::size_t{nout}) grow_links(2 * nout);
+  const Index first = size_;
+  double* out = data_ + first;
+  dense_sums(data_ + params, nout, data_ + x, nin, out);
+  if (op == Op::DenseReLU)
+    dense_activate<Op::DenseReLU>(out, nout);
+  else if (op == Op::DenseTanh)
+    dense_activate<Op::DenseTanh>(out, nout);
+  const std::size_t row = std::size_t{nin} + 1;
+  for (Index j = 0; j < nout; ++j) {
+    grad_[first + j] = 0.0;
+    op_[first + j] = op;
+    operands_[first + j] = {links_size_ + 2 * j, nin};
+    links_[links_size_ + 2 * j] = static_cast<Index>(params + j * row);
+    links_[links_size_ + 2 * j + 1] = x;
+  }
+  size_ = first + nout;
+  links_size_ += 2 * nout;
+  if (first < lowest_op_) lowest_op_ = first;
+  if (detect_anomaly_) [[unlikely]]
+    for (Index j = 0; j < nout; ++j) check_forward(first + j);
+  return first;
+}
+
 void Tape::release_unused(Index slack) {
   const Index keep =
       static_cast<Index>(std::min<std::size_t>(committed_, std::size_t{size_} + slack));
@@ -289,8 +355,8 @@ void Tape::rewind(Index mark) {
   if (mark >= size_) return;
   // Operand lists are appended in node order: they shrink back to where the first dropped
   // Linear node's list began (a byte scan of the dropped nodes' ops, like memchr).
-  const Op* first_linear = std::find(op_ + mark, op_ + size_, Op::Linear);
-  if (first_linear != op_ + size_) links_size_ = operands_[first_linear - op_].a;
+  const Op* first_nary = std::find_if(op_ + mark, op_ + size_, is_nary);
+  if (first_nary != op_ + size_) links_size_ = operands_[first_nary - op_].a;
   cut(mark);
   size_ = mark;
   if (dirty_lo_ >= mark) dirty_lo_ = kMaxNodes;
@@ -307,20 +373,34 @@ void Tape::rewind(Index mark) {
 // mark what the root reaches and zero those non-leaves, then the same loop over marked nodes only.
 // Either way leaves accumulate, like PyTorch with retain_graph=True.
 
-// Calls f(operand, d out/d operand) for each child of non-leaf node i, in the order micrograd's
-// `_backward` adds them (a then b; Linear: w_k, x_k for k = n-1 .. 0, as the scalar graph's
-// Mul/Add nodes would, then b). Each op loads only the numbers its derivative uses.
+// Calls f(operand, upstream, d out/d operand) for each child of non-leaf node i, whose grad is g,
+// in the order micrograd's `_backward` adds them (a then b; Linear and Dense: w_k, x_k for
+// k = n-1 .. 0, as the scalar graph's Mul/Add nodes would, then b); the contribution to the
+// operand's grad is upstream * partial. upstream is g, except for a Dense node: there it is
+// g * d act/d pre, rounded first, as the separate activation node would pass it on. Each op loads
+// only the numbers its derivative uses.
 template <class F>
-[[gnu::always_inline]] inline void Tape::for_each_local_derivative(Index i, Op op, F&& f) const {
+[[gnu::always_inline]] inline void Tape::for_each_local_derivative(Index i, Op op, double g,
+                                                                   F&& f) const {
   const Index ia = operands_[i].a, ib = operands_[i].b;
   if (op == Op::Linear) {  // out = b + sum w_k x_k
     const Index* link = links_ + ia;
     for (Index k = ib; k-- > 0;) {
       const Index w = link[1 + 2 * k], x = link[2 + 2 * k];
-      f(w, data_[x]);
-      f(x, data_[w]);
+      f(w, g, data_[x]);
+      f(x, g, data_[w]);
     }
-    f(link[0], 1.0);
+    f(link[0], g, 1.0);
+    return;
+  }
+  if (is_dense(op)) {  // out = act(b + sum w_k x_k), w and x runs of consecutive nodes
+    const double up = g * detail::dense_activation_partial(op, data_[i]);
+    const Index w = links_[ia], x = links_[ia + 1];
+    for (Index k = ib; k-- > 0;) {
+      f(w + k, up, data_[x + k]);
+      f(x + k, up, data_[w + k]);
+    }
+    f(w + ib, up, 1.0);
     return;
   }
   switch (op) {
@@ -328,8 +408,8 @@ template <class F>
   case Op::name:                                                                  \
     if constexpr (arity >= 1) {                                                   \
       [[maybe_unused]] const double a = data_[ia], b = data_[ib], out = data_[i]; \
-      f(ia, (da));                                                                \
-      if constexpr (arity == 2) f(ib, (db));                                      \
+      f(ia, g, (da));                                                             \
+      if constexpr (arity == 2) f(ib, g, (db));                                   \
     }                                                                             \
     break;
     MICROGRAD_OPS(MICROGRAD_OP_BACKWARD)
@@ -337,6 +417,23 @@ template <class F>
     case Op::Count:
       break;
   }
+}
+
+// A Dense node's backward in two contiguous loops (vectorized): the same contributions, in the
+// same order per operand, as for_each_local_derivative. The runs never overlap (push_dense's
+// callers check it) and the sweep's carry is 0 here, so each += may go straight to memory.
+void Tape::dense_backward(Index i, Op op, double g) {
+  const double up = g * detail::dense_activation_partial(op, data_[i]);
+  if (up == 0.0) return;  // a ReLU that was off: the pre-activation node's grad is 0, skipped
+  const Index n = operands_[i].b;
+  const Index wi = links_[operands_[i].a], xi = links_[operands_[i].a + 1];
+  double* __restrict gw = grad_ + wi;
+  double* __restrict gx = grad_ + xi;
+  const double* __restrict w = data_ + wi;
+  const double* __restrict x = data_ + xi;
+  for (Index k = 0; k < n; ++k) gw[k] += up * x[k];
+  for (Index k = 0; k < n; ++k) gx[k] += up * w[k];
+  gw[n] += up;  // the bias
 }
 
 template <bool kOnlyReached, bool kCheckFinite>
@@ -372,10 +469,15 @@ Tape::Index Tape::sweep(Index root) {
     const Op op = op_[i];
     if (g == 0.0 || op == Op::Leaf) continue;
     lowest = i;
-    for_each_local_derivative(i, op, [&](Index operand, double partial) {
-      const double contribution = g * partial;
+    if (!kCheckFinite && is_dense(op)) {
+      dense_backward(i, op, g);
+      frontier = std::min({frontier, links_[operands_[i].a], links_[operands_[i].a + 1]});
+      continue;
+    }
+    for_each_local_derivative(i, op, g, [&](Index operand, double up, double partial) {
+      const double contribution = up * partial;
       if constexpr (kCheckFinite) {
-        if (!std::isfinite(contribution)) throw_nonfinite_backward(i, operand, g, partial);
+        if (!std::isfinite(contribution)) throw_nonfinite_backward(i, operand, up, partial);
       }
       flow(i, operand, contribution);
     });
@@ -411,9 +513,9 @@ void Tape::backward(Index root) {
 void Tape::backward_one(Index i) {
   if (op_[i] == Op::Leaf) return;
   const double g = grad_[i];
-  for_each_local_derivative(i, op_[i], [&](Index operand, double partial) {
+  for_each_local_derivative(i, op_[i], g, [&](Index operand, double up, double partial) {
     note_grad_written(operand);
-    grad_[operand] += g * partial;
+    grad_[operand] += up * partial;
   });
 }
 
@@ -434,7 +536,7 @@ void Tape::collect() {
   }
   for (Index i = n; i-- > 0;) {
     if (!bit(reached_, i) || op_[i] == Op::Leaf) continue;
-    if (op_[i] == Op::Linear) {
+    if (is_nary(op_[i])) {
       for (Index k = 0, m = num_children(i); k < m; ++k) set_bit(reached_, child(i, k));
     } else {
       set_bit(reached_, operands_[i].a);
@@ -447,10 +549,12 @@ void Tape::collect() {
     remap_.assign(n - first, kMaxNodes);
     auto moved = [&](Index j) { return j < first ? j : remap_[j - first]; };
     Index next = first;
-    Index next_link = kMaxNodes;  // Linear operand lists slide down too, in the same order
+    // Operand lists slide down too, in the same order. A Dense node's runs stay runs: every node
+    // in them is its child, so all are kept and keep their order.
+    Index next_link = kMaxNodes;
     for (Index i = first; i < n; ++i) {
       const Op op = op_[i];
-      if (op == Op::Linear && next_link == kMaxNodes) next_link = operands_[i].a;
+      if (is_nary(op) && next_link == kMaxNodes) next_link = operands_[i].a;
       if (!bit(reached_, i)) continue;
       remap_[i - first] = next;
       data_[next] = data_[i];
@@ -463,6 +567,12 @@ void Tape::collect() {
         for (Index k = 0; k < 2 * pairs + 1; ++k) links_[next_link + k] = moved(links_[from + k]);
         operands_[next] = {next_link, pairs};
         next_link += 2 * pairs + 1;
+      } else if (is_dense(op)) {
+        const Index from = operands_[i].a;
+        links_[next_link] = moved(links_[from]);
+        links_[next_link + 1] = moved(links_[from + 1]);
+        operands_[next] = {next_link, operands_[i].b};
+        next_link += 2;
       } else {
         operands_[next] = {moved(operands_[i].a), moved(operands_[i].b)};
       }

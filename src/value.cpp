@@ -27,6 +27,50 @@ Value linear(const std::vector<Value>& w, const std::vector<Value>& x, const Val
   return Value(t, t.push_linear(b.index_, w.data(), x.data(), static_cast<Value::Index>(w.size())));
 }
 
+Value Value::offset(Index k) const {
+  Tape& t = checked();
+  if (std::size_t{index_} + k >= t.size())
+    throw std::out_of_range("micrograd: Value::offset(" + std::to_string(k) + ") from node #" +
+                            std::to_string(index_) + " is past the tape's last node");
+  return Value(t, index_ + k);
+}
+
+Value dense(Op act, const Value& params, Value::Index nout, const Value& x, Value::Index nin) {
+  if (!is_dense(act)) {
+    std::ostringstream s;
+    s << "micrograd::dense: act must be Op::Dense, Op::DenseReLU or Op::DenseTanh, got Op::"
+      << name(act);
+    throw std::invalid_argument(s.str());
+  }
+  if (nout == 0 || nin == 0)
+    throw std::invalid_argument("micrograd::dense: a layer needs nin >= 1 and nout >= 1");
+  Tape& t = params.checked_for_write();
+  x.check_same_tape(t);
+  const std::size_t p0 = params.index_, p1 = p0 + std::size_t{nout} * (nin + 1);  // [p0, p1)
+  const std::size_t x0 = x.index_, x1 = x0 + nin;
+  // A run is live if its first and last nodes are: liveness only falls as the index rises.
+  if (p1 > t.size() || !t.is_live(static_cast<Value::Index>(p1 - 1), params.generation_))
+    throw std::invalid_argument("micrograd::dense: the " + std::to_string(p1 - p0) +
+                                " parameters from node #" + std::to_string(p0) +
+                                " are not all on the tape");
+  if (x1 > t.size() || !t.is_live(static_cast<Value::Index>(x1 - 1), x.generation_))
+    throw std::invalid_argument("micrograd::dense: the " + std::to_string(nin) +
+                                " inputs from node #" + std::to_string(x0) +
+                                " are not all on the tape");
+  if (x0 < p1 && p0 < x1)
+    throw std::invalid_argument("micrograd::dense: the inputs overlap the parameters");
+  return Value(t, t.push_dense(act, params.index_, nout, x.index_, nin));
+}
+
+bool consecutive(const Value* v, std::size_t n) {
+  if (n == 0 || !v[0].valid()) return false;
+  for (std::size_t k = 1; k < n; ++k)
+    if (v[k].tape_ != v[0].tape_ || v[k].generation_ != v[0].generation_ ||
+        v[k].index_ != v[0].index_ + k)
+      return false;
+  return v[n - 1].valid();  // same generation, first and last live: all between are
+}
+
 void Value::throw_unusable() const {
   if (tape_ == nullptr)
     throw std::logic_error(
@@ -71,7 +115,7 @@ std::string python_float_repr(double x) {
   std::string out;
   if (decpt <= -4 || decpt > 16) {  // Python switches to exponent notation here
     out = digits.substr(0, 1);
-    if (n > 1) out += "." + digits.substr(1);
+    if (n > 1) out.append(".").append(digits, 1);
     char exp[16];
     std::snprintf(exp, sizeof exp, "e%c%02d", exponent < 0 ? '-' : '+', std::abs(exponent));
     out += exp;

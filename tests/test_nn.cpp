@@ -275,10 +275,11 @@ DemoRun run_demo(const MLP& model, const micrograd::Dataset& d, int steps = 100)
   return run;
 }
 
-DemoRun run_demo(std::uint64_t data_seed, std::uint64_t model_seed) {
+DemoRun run_demo(std::uint64_t data_seed, std::uint64_t model_seed, bool fused = true) {
   const micrograd::Dataset d = micrograd::make_moons(100, 0.1, data_seed);
   MLPOptions options;
   options.seed = model_seed;
+  options.fused = fused;
   return run_demo(MLP(2, {16, 16, 1}, options), d);
 }
 
@@ -287,7 +288,13 @@ TEST_F(NN, MoonsDemoReachesFullAccuracyFromEverySeed) {
   std::size_t perfect = 0;
   for (std::uint64_t seed = 0; seed < 10; ++seed) {
     const DemoRun run = run_demo(1337, seed);
-    EXPECT_EQ(run.nodes_per_step, 65481u);  // BENCHMARKS.md, W1
+    // per sample: 2 input leaves, 33 dense nodes, 5 loss nodes; then the loss's sums
+    EXPECT_EQ(run.nodes_per_step, 100u * (2 + 33 + 5) + 103u + 677u + 1u);
+    if (seed == 0) {  // micrograd's own graph: the same losses, bit for bit
+      const DemoRun scalar = run_demo(1337, seed, false);
+      EXPECT_EQ(scalar.nodes_per_step, 65481u);  // BENCHMARKS.md, W1
+      EXPECT_EQ(scalar.losses, run.losses);
+    }
     EXPECT_LT(run.losses.back(), 0.05 * run.losses.front()) << "seed " << seed;
     EXPECT_EQ(run.final_accuracy, 1.0) << "seed " << seed;
     perfect += run.final_accuracy == 1.0;
@@ -407,25 +414,58 @@ TEST_F(NN, MoonsTrajectoryEqualsPlainDoubleReference) {
     EXPECT_NEAR(w[q], ref.p[q], 1e-9 * (1 + std::fabs(w[q])));
 }
 
-// fused: one linear() node per neuron gives the same trajectory, bit for bit, with fewer nodes.
+// The default (fused: one dense node per neuron) and micrograd's node-by-node graph give the same
+// trajectory, bit for bit, with 14x fewer nodes; so does the linear() form a fused neuron takes
+// when its inputs are not consecutive nodes.
 TEST_F(NN, FusedNeuronsGiveTheSameTrajectory) {
   const micrograd::Dataset d = micrograd::make_moons(100, 0.1, 5);
-  MLPOptions fused;
-  fused.fused = true;
-  MLP a(2, {16, 16, 1}), b(2, {16, 16, 1}, fused);
+  MLPOptions unfused;
+  unfused.fused = false;
+  MLP a(2, {16, 16, 1}, unfused), b(2, {16, 16, 1});
+  EXPECT_TRUE(b.options().fused);  // the default
   EXPECT_EQ(parameters_to_vector(a), parameters_to_vector(b));
   EXPECT_EQ(b.layers()[0].neurons()[0].repr(), "ReLUNeuron(2)");
   const DemoRun scalar = run_demo(a, d, 30), one_node = run_demo(b, d, 30);
   EXPECT_EQ(scalar.losses, one_node.losses);
   EXPECT_EQ(parameters_to_vector(a), parameters_to_vector(b));
-  // per sample: 2 input leaves, 33 linear + 32 ReLU nodes, 5 loss nodes; then the same sums
-  EXPECT_EQ(one_node.nodes_per_step, 100u * (2 + 33 + 32 + 5) + 103u + 677u + 1u);
+  EXPECT_EQ(scalar.nodes_per_step, 65481u);
+  EXPECT_EQ(one_node.nodes_per_step, 100u * (2 + 33 + 5) + 103u + 677u + 1u);
+
   TapeScope scope;
   Rng rng(0);
   Neuron n(3, Activation::Tanh, BiasInit::Uniform, rng, true);
-  const Value out = n({Value(1.0), Value(2.0), Value(3.0)});
+  const Value x0(1.0), gap(9.0), x1(2.0), x2(3.0);  // not consecutive: linear() + tanh
+  const Value out = n({x0, x1, x2});
   EXPECT_EQ(out.op_string(), "tanh");
+  EXPECT_EQ(out.children()[0].op_string(), "linear");
   EXPECT_EQ(out.children()[0].children().size(), 7u);  // b, w0, x0, w1, x1, w2, x2
+  const Value y0(1.0), y1(2.0), y2(3.0);               // consecutive: one dense node
+  const Value fast = n({y0, y1, y2});
+  EXPECT_EQ(fast.op_string(), "tanh(linear)");
+  EXPECT_EQ(fast.data(), out.data());
+  EXPECT_EQ(fast.children().size(), 7u);
+  EXPECT_EQ(fast.children()[0].id(), n.b().id());
+  EXPECT_EQ(fast.children()[1].id(), n.w()[0].id());
+  EXPECT_EQ(fast.children()[2].id(), y0.id());
+  EXPECT_EQ(fast.children()[6].id(), y2.id());
+  // and per call, micrograd's graph from the same neuron
+  EXPECT_EQ(n({y0, y1, y2}, false).op_string(), "tanh");
+  EXPECT_EQ(n({y0, y1, y2}, false).children()[0].op_string(), "+");
+}
+
+// MLP::forward(x, false) draws micrograd's graph from a model that trains fused: same numbers.
+TEST_F(NN, ForwardCanBuildMicrogradsGraphFromAFusedModel) {
+  TapeScope scope;
+  MLP m(2, {4, 4, 1});
+  const std::vector<Value> x = {Value(0.5), Value(-1.5)};
+  const Tape::Index before = Tape::current().size();
+  const Value fast = m.score(x);
+  EXPECT_EQ(Tape::current().size() - before, 9u);  // 4 + 4 + 1 dense nodes
+  const Value slow = m.forward(x, false).front();
+  // micrograd's: per neuron nin Mul and nin Add nodes, and a ReLU in the hidden layers
+  EXPECT_EQ(Tape::current().size() - before, 9u + 4 * (2 * 2 + 1) + 4 * (2 * 4 + 1) + 2 * 4);
+  EXPECT_EQ(fast.data(), slow.data());
+  EXPECT_EQ(slow.op_string(), "+");  // the output layer is linear: the last Add
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "common.hpp"
+#include "micrograd/random.hpp"
 #include "micrograd/value.hpp"
 
 using micrograd::Value;
@@ -359,6 +360,149 @@ TEST(Linear, SurvivesRewindAndCollect) {
     kept.get().backward();
     EXPECT_EQ(w[0].grad(), 5.0);
     EXPECT_EQ(w[1].grad(), 7.0);
+  }).join();
+}
+
+}  // namespace
+
+namespace {
+
+using micrograd::Op;
+
+// A two-layer net three ways: micrograd's node-by-node graph, dense() layers, and dense() under
+// set_detect_anomaly (which takes the generic backward loop instead of the vectorized one).
+// Data and every gradient must be equal bit for bit, for each activation.
+struct DenseNet {
+  std::vector<Value> params1, params2, x;  // layer 1: 3 -> 4, layer 2: 4 -> 2
+  Value out;
+};
+
+DenseNet build_dense_net(Op act, bool dense_layers) {
+  micrograd::Rng rng(3);  // a seed whose ReLU net passes gradients to every layer
+  DenseNet n;
+  for (int k = 0; k < 4 * (3 + 1); ++k) n.params1.emplace_back(rng.uniform(-2.0, 2.0));
+  for (int k = 0; k < 2 * (4 + 1); ++k) n.params2.emplace_back(rng.uniform(-2.0, 2.0));
+  for (double v : {0.7, -1.3, 2.2}) n.x.emplace_back(v);
+  auto activate = [act](const Value& v) {
+    return act == Op::DenseReLU ? v.relu() : act == Op::DenseTanh ? v.tanh() : v;
+  };
+  auto layer = [&](const std::vector<Value>& p, const std::vector<Value>& in, std::size_t nout) {
+    std::vector<Value> out;
+    const std::size_t nin = in.size();
+    if (dense_layers) {
+      const Value first = micrograd::dense(act, p[0], static_cast<Value::Index>(nout), in[0],
+                                           static_cast<Value::Index>(nin));
+      for (std::size_t j = 0; j < nout; ++j) out.push_back(first.offset(j));
+      return out;
+    }
+    for (std::size_t j = 0; j < nout; ++j) {
+      Value s = p[j * (nin + 1) + nin];  // micrograd: sum((wi*xi ...), b)
+      for (std::size_t k = 0; k < nin; ++k) s = s + p[j * (nin + 1) + k] * in[k];
+      out.push_back(activate(s));
+    }
+    return out;
+  };
+  const std::vector<Value> h = layer(n.params1, n.x, 4);
+  const std::vector<Value> y = layer(n.params2, h, 2);
+  n.out = y[0] * y[1] + y[0] * 3.0;  // both outputs, one of them twice
+  n.out.backward();
+  return n;
+}
+
+void expect_same_numbers(const DenseNet& a, const DenseNet& b) {
+  EXPECT_EQ(a.out.data(), b.out.data());
+  for (std::size_t k = 0; k < a.params1.size(); ++k)
+    EXPECT_EQ(a.params1[k].grad(), b.params1[k].grad()) << "layer 1 parameter " << k;
+  for (std::size_t k = 0; k < a.params2.size(); ++k)
+    EXPECT_EQ(a.params2[k].grad(), b.params2[k].grad()) << "layer 2 parameter " << k;
+  for (std::size_t k = 0; k < a.x.size(); ++k)
+    EXPECT_EQ(a.x[k].grad(), b.x[k].grad()) << "input " << k;
+}
+
+TEST_F(ValueTest, DenseLayersEqualMicrogradsGraphBitForBit) {
+  for (Op act : {Op::Dense, Op::DenseReLU, Op::DenseTanh}) {
+    SCOPED_TRACE(micrograd::name(act));
+    const DenseNet scalar = build_dense_net(act, false);
+    const DenseNet dense = build_dense_net(act, true);
+    expect_same_numbers(scalar, dense);
+    double first_layer = 0.0;  // the numbers are real: gradients reach the first layer
+    for (const Value& v : scalar.params1) first_layer += std::fabs(v.grad());
+    EXPECT_GT(first_layer, 0.1);
+    micrograd::set_detect_anomaly(true);
+    const DenseNet checked = build_dense_net(act, true);
+    micrograd::set_detect_anomaly(false);
+    expect_same_numbers(scalar, checked);
+    // A second backward recomputes intermediate grads (the marking path): same numbers again.
+    micrograd::zero_grad(dense.params1);
+    micrograd::zero_grad(dense.params2);
+    micrograd::zero_grad(dense.x);
+    dense.out.backward();
+    expect_same_numbers(scalar, dense);
+  }
+}
+
+TEST_F(ValueTest, DenseNodesShowMicrogradsChildrenAndStepByHand) {
+  std::vector<Value> p{Value(0.5), Value(-2.0), Value(0.25)};  // w0, w1, b
+  std::vector<Value> x{Value(3.0), Value(4.0)};
+  const Value y = micrograd::dense(Op::DenseTanh, p[0], 1, x[0], 2);
+  EXPECT_EQ(y.op_string(), "tanh(linear)");
+  const std::vector<Value> c = y.children();  // b, w0, x0, w1, x1
+  ASSERT_EQ(c.size(), 5u);
+  EXPECT_EQ(c[0].id(), p[2].id());
+  EXPECT_EQ(c[1].id(), p[0].id());
+  EXPECT_EQ(c[2].id(), x[0].id());
+  EXPECT_EQ(c[3].id(), p[1].id());
+  EXPECT_EQ(c[4].id(), x[1].id());
+  const double t = micrograd::detail::lecture_tanh(0.25 + 0.5 * 3.0 + -2.0 * 4.0);
+  EXPECT_EQ(y.data(), t);
+  y.grad() = 1.0;
+  y.backward_one();  // the lecture's `_backward()`: one node's chain rule
+  const double up = 1.0 * (1.0 - t * t);
+  EXPECT_EQ(p[0].grad(), up * 3.0);
+  EXPECT_EQ(x[1].grad(), up * -2.0);
+  EXPECT_EQ(p[2].grad(), up);
+}
+
+TEST_F(ValueTest, DenseRefusesRunsThatAreNotThereOrOverlap) {
+  std::vector<Value> p{Value(1.0), Value(2.0), Value(3.0)};
+  const auto size = micrograd::Tape::current().size();
+  EXPECT_THROW(micrograd::dense(Op::Relu, p[0], 1, p[0], 2), std::invalid_argument);   // not dense
+  EXPECT_THROW(micrograd::dense(Op::Dense, p[0], 1, p[1], 2), std::invalid_argument);  // overlap
+  EXPECT_THROW(micrograd::dense(Op::Dense, p[0], 2, p[0], 2), std::invalid_argument);  // too many
+  EXPECT_THROW(micrograd::dense(Op::Dense, p[0], 0, p[0], 2), std::invalid_argument);
+  EXPECT_THROW(micrograd::dense(Op::Dense, p[0], 1, Value(), 2), std::logic_error);
+  EXPECT_EQ(micrograd::Tape::current().size(), size);  // nothing was recorded
+  EXPECT_THROW(p[0].offset(1000000), std::out_of_range);
+  EXPECT_TRUE(micrograd::consecutive(p.data(), 3));
+  std::vector<Value> gap{p[0], p[2]};
+  EXPECT_FALSE(micrograd::consecutive(gap.data(), 2));
+}
+
+TEST(Dense, SurvivesRewindAndCollect) {
+  std::thread([] {
+    micrograd::Tape& tape = micrograd::Tape::current();
+    std::vector<Value> p{Value(2.0), Value(3.0), Value(1.0)};  // w0, w1, b
+    for (int step = 0; step < 3; ++step) {
+      micrograd::TapeScope scope;
+      std::vector<Value> x{Value(step + 1.0), Value(-1.0)};
+      Value y = micrograd::dense(Op::Dense, p[0], 1, x[0], 2);
+      y.backward();
+      EXPECT_EQ(y.data(), 1.0 + 2.0 * (step + 1) - 3.0);
+    }
+    EXPECT_EQ(p[0].grad(), 1.0 + 2.0 + 3.0);
+    Value junk = p[0] * 9.0;  // dropped by collect: the nodes above it slide down
+    (void)junk;
+    std::vector<Value> x{Value(5.0), Value(7.0)};
+    micrograd::PinnedValue kept(micrograd::dense(Op::DenseReLU, p[0], 1, x[0], 2));
+    tape.collect();
+    EXPECT_EQ(kept.get().data(), 1.0 + 10.0 + 21.0);
+    ASSERT_EQ(kept.get().children().size(), 5u);
+    EXPECT_EQ(kept.get().children()[4].data(), 7.0);
+    micrograd::zero_grad(p);
+    kept.get().backward();
+    EXPECT_EQ(p[0].grad(), 5.0);
+    EXPECT_EQ(p[1].grad(), 7.0);
+    EXPECT_EQ(p[2].grad(), 1.0);
   }).join();
 }
 

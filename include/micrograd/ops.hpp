@@ -46,7 +46,14 @@ inline double lecture_tanh(double a) {
   /* n-ary (arity -1): out = b + w0*x0 + w1*x1 + ..., added left to right like micrograd's Neuron; */ \
   /* d out/d b = 1, d out/d w_k = x_k, d out/d x_k = w_k. Written out by hand in tape.cpp        */ \
   /* (push_linear, for_each_local_derivative): one node instead of 2n+1, same numbers (linear()). */ \
-  X(Linear,    "linear",  -1,    0.0,                          0.0,                     0.0)
+  X(Linear,    "linear",  -1,    0.0,                          0.0,                     0.0)        \
+  /* A dense layer's neuron (arity -1): out = act(b + w0*x0 + w1*x1 + ...), the sum exactly as  */ \
+  /* Linear's; w0.., b and x0.. are runs of consecutive nodes, so forward and backward are     */ \
+  /* contiguous loops (push_dense, sweep). d out/d x_k = up * w_k, d out/d w_k = up * x_k and    */ \
+  /* d out/d b = up, where up = d act/d pre = the matching row above (Relu, Tanh) or 1.          */ \
+  X(Dense,     "linear",  -1,    0.0,                          0.0,                     0.0)        \
+  X(DenseReLU, "ReLU(linear)", -1, 0.0,                        0.0,                     0.0)        \
+  X(DenseTanh, "tanh(linear)", -1, 0.0,                        0.0,                     0.0)
 // clang-format on
 
 enum class Op : std::uint8_t {
@@ -78,6 +85,11 @@ static_assert(sizeof(kOpArity) / sizeof(kOpArity[0]) == static_cast<int>(Op::Cou
 constexpr int arity(Op op) { return kOpArity[static_cast<int>(op)]; }
 constexpr const char* symbol(Op op) { return kOpSymbol[static_cast<int>(op)]; }
 constexpr const char* name(Op op) { return kOpName[static_cast<int>(op)]; }
+// Ops whose operands are a list (Linear) or runs of consecutive nodes (Dense*), not a and b.
+constexpr bool is_nary(Op op) { return arity(op) < 0; }
+constexpr bool is_dense(Op op) {
+  return op == Op::Dense || op == Op::DenseReLU || op == Op::DenseTanh;
+}
 
 namespace detail {
 
@@ -95,6 +107,37 @@ inline double forward(double a, double b) {
       break;
   }
   return 0.0;
+}
+
+// d out/d a of `op` (the table's third column); the switch folds away like forward's.
+template <Op op>
+inline double derivative_a([[maybe_unused]] double a, [[maybe_unused]] double b,
+                           [[maybe_unused]] double out) {
+  switch (op) {
+#define MICROGRAD_OP_DA(name, symbol, arity, forward, da, db) \
+  case Op::name:                                              \
+    return da;
+    MICROGRAD_OPS(MICROGRAD_OP_DA)
+#undef MICROGRAD_OP_DA
+    case Op::Count:
+      break;
+  }
+  return 0.0;
+}
+
+// A dense node's activation, from the Relu and Tanh rows of the table: out from the pre-activation
+// sum, and d out/d sum from out alone (both rows need only out), so the numbers are the separate
+// nodes' numbers.
+template <Op op>
+inline double dense_activation(double pre) {
+  if constexpr (op == Op::DenseReLU) return forward<Op::Relu>(pre, pre);
+  if constexpr (op == Op::DenseTanh) return forward<Op::Tanh>(pre, pre);
+  return pre;
+}
+inline double dense_activation_partial(Op op, double out) {
+  if (op == Op::DenseReLU) return derivative_a<Op::Relu>(0.0, 0.0, out);
+  if (op == Op::DenseTanh) return derivative_a<Op::Tanh>(0.0, 0.0, out);
+  return 1.0;
 }
 
 }  // namespace detail

@@ -65,6 +65,12 @@ class Tape {
   // A Linear node: out = data(b) + sum_k data(w[k]) * data(x[k]), left to right. Checks the
   // handles in w and x (b is checked by the caller); value.hpp's linear() is the public face.
   Index push_linear(Index b, const Value* w, const Value* x, Index n);
+  // nout Dense nodes (op: Dense, DenseReLU or DenseTanh), one per neuron of a layer:
+  // out_j = act(b_j + w_j0*x_0 + w_j1*x_1 + ...), summed left to right like Linear. Neuron j's
+  // weights are nodes params + j*(nin+1) + k and its bias params + j*(nin+1) + nin (micrograd's
+  // parameter order); input k is node x + k. The caller checks that both runs are live and do not
+  // overlap (value.hpp's dense()). Returns the first node; the outputs are consecutive.
+  Index push_dense(Op op, Index params, Index nout, Index x, Index nin);
 
   // ---- reading nodes
   Index size() const { return size_; }
@@ -72,12 +78,17 @@ class Tape {
   double& grad(Index i) { return grad_[i]; }
   Op op(Index i) const { return op_[i]; }
   // The children of node i (micrograd's `_prev`, in order): a, b for a binary op, a for a unary
-  // one, b, w0, x0, w1, x1, ... for a Linear node. (PowConst's exponent is not a child.)
+  // one, b, w0, x0, w1, x1, ... for a Linear or Dense node. (PowConst's exponent is not a child.)
   Index num_children(Index i) const {
-    return op_[i] == Op::Linear ? 2 * operands_[i].b + 1 : static_cast<Index>(arity(op_[i]));
+    return is_nary(op_[i]) ? 2 * operands_[i].b + 1 : static_cast<Index>(arity(op_[i]));
   }
   Index child(Index i, Index k) const {
-    if (op_[i] == Op::Linear) return links_[operands_[i].a + k];
+    const Op op = op_[i];
+    if (op == Op::Linear) return links_[operands_[i].a + k];
+    if (is_dense(op)) {  // links: first weight, first input; the bias follows the weights
+      const Index* run = links_ + operands_[i].a;
+      return k == 0 ? run[0] + operands_[i].b : run[(k - 1) % 2] + (k - 1) / 2;
+    }
     return k == 0 ? operands_[i].a : operands_[i].b;
   }
   const std::string& label(Index i) const;
@@ -152,7 +163,8 @@ class Tape {
   void grow();
   void grow_links(Index needed);
   template <class F>
-  void for_each_local_derivative(Index i, Op op, F&& f) const;
+  void for_each_local_derivative(Index i, Op op, double g, F&& f) const;
+  void dense_backward(Index i, Op op, double g);
   void cut(Index floor);
   bool is_live_slow(Index i, std::uint32_t generation) const;
   void check_forward(Index i) const;
@@ -173,8 +185,8 @@ class Tape {
   double* data_ = nullptr;        // forward value of each node
   double* grad_ = nullptr;        // d root / d node after backward
   Op* op_ = nullptr;              // what made the node (printing, drawing, backward)
-  Operands* operands_ = nullptr;  // Linear: {first link, number of (w, x) pairs}
-  Index* links_ = nullptr;        // operand lists of Linear nodes: b, w0, x0, w1, x1, ...
+  Operands* operands_ = nullptr;  // Linear, Dense: {first link, number of (w, x) pairs}
+  Index* links_ = nullptr;        // Linear: b, w0, x0, w1, x1, ...; Dense: w0, x0 (runs)
   Index size_ = 0;                // nodes in use
   Index committed_ = 0;           // nodes backed by committed memory
   Index links_size_ = 0;          // links in use

@@ -45,6 +45,9 @@ class Value {
   std::vector<Value> children() const;  // micrograd's `_prev`, in operand order
   Index id() const { return index_; }   // stable node index (graphs, golden files)
   Tape& tape() const { return checked(); }
+  // The node k places after this one on the tape (a dense() layer's outputs are consecutive).
+  // Throws std::out_of_range if there is no such node.
+  Value offset(Index k) const;
   bool valid() const { return tape_ != nullptr && tape_->is_live(index_, generation_); }
 
   // ---- gradients
@@ -72,6 +75,8 @@ class Value {
   friend class PinnedValue;
   friend class Tape;
   friend Value linear(const std::vector<Value>& w, const std::vector<Value>& x, const Value& b);
+  friend Value dense(Op act, const Value& params, Index nout, const Value& x, Index nin);
+  friend bool consecutive(const Value* v, std::size_t n);
 
   Tape& checked() const {
     if (tape_ == nullptr || !tape_->is_live(index_, generation_)) [[unlikely]]
@@ -113,6 +118,17 @@ inline Value sigmoid(const Value& a) { return Value::apply<Op::Sigmoid>(a, a); }
 // gradient equal the 2n+1-node scalar graph bit for bit, in one node with 2n+1 children.
 // Throws std::invalid_argument if w and x differ in length.
 Value linear(const std::vector<Value>& w, const std::vector<Value>& x, const Value& b);
+
+// A dense layer in one call, one node per neuron: out_j = act(b_j + w_j0*x_0 + w_j1*x_1 + ...),
+// with the data and gradients of micrograd's node-by-node graph bit for bit, computed by
+// contiguous (vectorizable) loops. `params` is the first of the layer's nout*(nin+1) parameters,
+// consecutive nodes in micrograd's order (neuron by neuron: w_j0 .. w_j{nin-1}, b_j), `x` the first
+// of nin consecutive inputs; act is Op::Dense (none), Op::DenseReLU or Op::DenseTanh. Returns
+// output 0; output j is `.offset(j)`. Throws std::invalid_argument if a run is not on the tape,
+// the runs overlap or act is another op.
+Value dense(Op act, const Value& params, Value::Index nout, const Value& x, Value::Index nin);
+// True if v[0], ..., v[n-1] are live handles to consecutive nodes of one tape (a dense() run).
+bool consecutive(const Value* v, std::size_t n);
 
 // ---- derived ops, composed exactly as in micrograd's engine.py
 inline Value operator+(const Value& a, double b) { return a + Value(b); }    // __add__
