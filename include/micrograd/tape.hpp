@@ -11,6 +11,7 @@
 // Not here: the user-facing API (value.hpp) and the op table (ops.hpp).
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -108,6 +109,15 @@ class Tape {
                ? i < size_
                : (i < min_floor_ && generation <= generation_) || is_live_slow(i, generation);
   }
+  // The same, for a handle older than the current generation: one binary search over the cuts,
+  // remembered for the last generation asked about (parameters made before a training loop's
+  // scopes are asked about again and again).
+  bool is_live_slow(Index i, std::uint32_t generation) const {
+    const std::uint64_t memo = memo_.load(std::memory_order_relaxed);
+    if (static_cast<std::uint32_t>(memo >> 32) == generation && generation < generation_)
+      return i < static_cast<Index>(memo) && i < size_;
+    return is_live_search(i, generation);
+  }
 
   // ---- gradients
   // grad(root) = 1, then every ancestor gets d root / d node. Leaves accumulate (PyTorch with
@@ -166,7 +176,7 @@ class Tape {
   void for_each_local_derivative(Index i, Op op, double g, F&& f) const;
   void dense_backward(Index i, Op op, double g);
   void cut(Index floor);
-  bool is_live_slow(Index i, std::uint32_t generation) const;
+  bool is_live_search(Index i, std::uint32_t generation) const;
   void check_forward(Index i) const;
   [[noreturn]] void throw_nonfinite_backward(Index node, Index operand, double g,
                                              double partial) const;
@@ -197,6 +207,9 @@ class Tape {
   std::uint32_t generation_ = 0;
   std::vector<Cut> cuts_;        // generations and floors increase from front to back
   Index min_floor_ = kMaxNodes;  // the lowest floor of any cut so far
+  // {generation, floor of the first cut after it} of the last search (owner thread only writes;
+  // one 64-bit word, so a reader on another thread never sees half of it). Reset by every cut.
+  mutable std::atomic<std::uint64_t> memo_{~std::uint64_t{0}};
   std::map<Index, std::string> labels_;
   std::vector<std::uint64_t> reached_;  // bitset scratch for backward and collect
   std::vector<Index> remap_;            // scratch for collect
