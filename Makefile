@@ -2,6 +2,8 @@
 #   make demo   the classic demo: train an MLP on two moons, write the pictures and logs
 #               (micrograd-out/: decision boundary, training curves, graph, JSON/CSV log)
 #   make test   every test: C++ (GoogleTest), CLI and Python (pytest), then C++ again under ASan+UBSan
+#   make bench-peers CODIPACK_DIR=/path ADEPT_DIR=/path
+#               this project next to CoDiPack, Adept and plain double (bench/peers/README.md)
 # Everything else is plain CMake: cmake -S . -B build && cmake --build build && ctest --test-dir build
 
 BUILD      ?= build
@@ -14,7 +16,7 @@ PACKAGES = build-essential cmake pkg-config libgtest-dev libbenchmark-dev \
            pybind11-dev python3-dev python3-pytest python3-torch python3-graphviz \
            graphviz libgraphviz-dev libcli11-dev nlohmann-json3-dev gnuplot-nox clang-format
 
-.PHONY: demo test deps build build-asan format-check lecture bench clean
+.PHONY: demo test deps build build-asan format-check lecture bench bench-peers clean
 
 deps:
 	@missing=$$(for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -51,6 +53,20 @@ lecture: build
 
 bench: build
 	@ls $(BUILD)/bench/ 2>/dev/null
+
+# The side-by-side peer benchmark: local checkouts of the peers (empty: that peer is left out),
+# its own Release -O3 -march=native build, ROUNDS interleaved rounds pinned to core CPU.
+CODIPACK_DIR ?=
+ADEPT_DIR    ?=
+BUILD_BENCH  ?= build-bench
+ROUNDS       ?= 5
+CPU          ?= 1
+bench-peers: deps
+	cmake -S . -B $(BUILD_BENCH) -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS="-O3 -march=native" \
+	  -DMICROGRAD_CODIPACK_DIR="$(CODIPACK_DIR)" -DMICROGRAD_ADEPT_DIR="$(ADEPT_DIR)"
+	cmake --build $(BUILD_BENCH) -j $(JOBS) --target peer_bench_micrograd \
+	  $(if $(CODIPACK_DIR),peer_bench_codipack) $(if $(ADEPT_DIR),peer_bench_adept)
+	$(PYTHON) bench/peers/compare --build-dir $(BUILD_BENCH) --rounds $(ROUNDS) --cpu $(CPU)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)
