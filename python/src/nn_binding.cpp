@@ -3,8 +3,11 @@
 // The Python classes (micrograd_cpp/nn.py) own their parameters as plain Python attributes, as in
 // micrograd: neuron.w (a list of Values), neuron.b, neuron.nonlin, layer.neurons, mlp.layers.
 // These functions read those attributes on every call (so a user who replaces a weight is seen)
-// and build exactly micrograd's graph: act(b + w0*x0 + w1*x1 + ...), summed left to right from b,
-// a number input becoming a fresh leaf at each use, as `wi*xi` does in micrograd.
+// and compute exactly micrograd's numbers: act(b + w0*x0 + w1*x1 + ...), summed left to right from
+// b. By default (neuron.fused, set by nn.py) a neuron is one dense node when its weights, bias and
+// inputs are runs of consecutive nodes (as micrograd's classes make them), a whole layer in one
+// dense() call; otherwise, or with fused False, micrograd's graph node by node, a number input
+// becoming a fresh leaf at each use, as `wi*xi` does in micrograd. The numbers are the same.
 // Not here: the classes, their printing and parameter lists (nn.py).
 #include <string>
 #include <vector>
@@ -61,6 +64,34 @@ std::vector<Operand> operands(py::handle x, const char* what) {
   return out;
 }
 
+// neuron.fused (micrograd_cpp.nn sets it; default True): build the neuron as one node.
+bool fused(py::handle neuron) {
+  PyObject* f = PyObject_GetAttrString(neuron.ptr(), "fused");
+  if (f == nullptr) {
+    PyErr_Clear();
+    return true;
+  }
+  const bool on = PyObject_IsTrue(f) == 1;
+  Py_DECREF(f);
+  return on;
+}
+
+Op dense_op(Act act) {
+  return act == Act::ReLU ? Op::DenseReLU : act == Act::Tanh ? Op::DenseTanh : Op::Dense;
+}
+
+// The inputs as one run of consecutive nodes (x0's handle), or an empty Value if they are not
+// (a number among them, or Values made apart).
+Value input_run(const std::vector<Operand>& x) {
+  std::vector<Value> v;
+  v.reserve(x.size());
+  for (const Operand& o : x) {
+    if (!o.is_value) return Value();
+    v.push_back(o.value);
+  }
+  return consecutive(v.data(), v.size()) ? v.front() : Value();
+}
+
 // act(b + sum_i w_i * x_i), micrograd's Neuron.__call__.
 Value neuron_forward(py::handle neuron, const std::vector<Operand>& x) {
   py::object w = attr(neuron, "w");
@@ -77,6 +108,16 @@ Value neuron_forward(py::handle neuron, const std::vector<Operand>& x) {
   if (bias == nullptr)
     throw py::type_error("micrograd_cpp: neuron.b must be a Value, got " + type_name(b));
   PyObject** items = PySequence_Fast_ITEMS(ws);
+  if (act != Act::Sigmoid && fused(neuron)) {  // one dense node if w, b and x are runs
+    const Value x0 = input_run(x);
+    std::vector<Value> p;
+    for (Py_ssize_t i = 0; i < n && x0.valid(); ++i)
+      if (PyValue* wi = as_value(items[i])) p.push_back(wi->get());
+    p.push_back(bias->get());
+    if (x0.valid() && p.size() == static_cast<std::size_t>(n) + 1 &&
+        consecutive(p.data(), p.size()))
+      return dense(dense_op(act), p.front(), 1, x0, static_cast<Value::Index>(n));
+  }
   Value sum = bias->get();
   for (Py_ssize_t i = 0; i < n; ++i) {
     PyValue* wi = as_value(items[i]);
@@ -99,7 +140,51 @@ Value neuron_forward(py::handle neuron, const std::vector<Operand>& x) {
   return sum;
 }
 
+// The fast path: the whole layer as one dense() call, when every neuron is fused, has the same
+// activation (not sigmoid) and the layer's parameters are one run of consecutive nodes in
+// micrograd's order (w..., b neuron by neuron: how Layer.__init__ makes them), and the inputs are
+// a run too. Same numbers as neuron_forward's graph, bit for bit. Empty if it does not apply.
+std::vector<Value> dense_layer_forward(py::handle layer, const std::vector<Operand>& x) {
+  const Value x0 = input_run(x);
+  if (!x0.valid()) return {};
+  py::object neurons = attr(layer, "neurons");
+  std::vector<Value> params;
+  Act act = Act::Linear;
+  std::size_t nout = 0;
+  for (py::handle neuron : neurons) {
+    const Act a = activation(neuron);
+    if (a == Act::Sigmoid || (nout > 0 && a != act) || !fused(neuron)) return {};
+    act = a;
+    py::object w = attr(neuron, "w");
+    PyObject* ws = PySequence_Fast(w.ptr(), "");
+    if (ws == nullptr) {
+      PyErr_Clear();
+      return {};  // neuron_forward reports it
+    }
+    py::object keep = py::reinterpret_steal<py::object>(ws);
+    if (static_cast<std::size_t>(PySequence_Fast_GET_SIZE(ws)) != x.size()) return {};
+    PyObject** items = PySequence_Fast_ITEMS(ws);
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      PyValue* wi = as_value(items[i]);
+      if (wi == nullptr) return {};
+      params.push_back(wi->get());
+    }
+    PyValue* b = as_value(attr(neuron, "b").ptr());
+    if (b == nullptr) return {};
+    params.push_back(b->get());
+    ++nout;
+  }
+  if (nout == 0 || !consecutive(params.data(), params.size())) return {};
+  const Value first = dense(dense_op(act), params.front(), static_cast<Value::Index>(nout), x0,
+                            static_cast<Value::Index>(x.size()));
+  std::vector<Value> out;
+  out.reserve(nout);
+  for (std::size_t j = 0; j < nout; ++j) out.push_back(first.offset(static_cast<Value::Index>(j)));
+  return out;
+}
+
 std::vector<Value> layer_forward(py::handle layer, const std::vector<Operand>& x) {
+  if (std::vector<Value> out = dense_layer_forward(layer, x); !out.empty()) return out;
   py::object neurons = attr(layer, "neurons");
   std::vector<Value> out;
   for (py::handle neuron : neurons) out.push_back(neuron_forward(neuron, x));

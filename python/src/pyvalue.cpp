@@ -345,6 +345,17 @@ Values made by operators (+ - * / ** relu tanh exp log sigmoid) are real graph n
         return prev;
       },
       "The operands this node was computed from, as a set (micrograd's _prev).");
+  cls.def(
+      "_operands",
+      [](PyValue& v) -> py::tuple {
+        if (v.shown) return v.shown[py::int_(0)];
+        const std::vector<Value> children = v.get().children();
+        py::tuple out(children.size());
+        for (std::size_t k = 0; k < children.size(); ++k) out[k] = wrap(children[k]);
+        return out;
+      },
+      "The operands in order, as a tuple: a, b for a binary op; b, w0, x0, w1, x1, ... for a "
+      "one-node neuron ('linear', 'ReLU(linear)', 'tanh(linear)').");
 
   // ---- gradients
   cls.def(

@@ -42,9 +42,11 @@ def test_neuron_builds_micrographs_exact_graph():
     y = n(x)
     w, b = n.w, n.b
     want = (b + w[0] * x[0] + w[1] * x[1]).relu()
-    assert y.data == want.data and y._op == 'ReLU'
-    nodes, edges = trace(y)
+    assert y.data == want.data and y._op == 'ReLU(linear)'  # one node (fused, the default)
+    assert len(y._prev) == 5 and y._operands() == (b, w[0], x[0], w[1], x[1])
+    nodes, edges = trace(y)  # drawn as micrograd's graph
     assert len(nodes) == 10 and len(edges) == 9  # x0 x1 w0 w1 b, two *, two +, relu
+    assert len(trace(y, expand=False)[0]) == 6
     y.backward()
     assert w[0].grad == (1.0 if want.data > 0 else 0.0) * 1.0
     dot = draw_dot(y)
@@ -52,6 +54,37 @@ def test_neuron_builds_micrographs_exact_graph():
     # numbers as inputs: a leaf per use, as wi*xi makes in micrograd
     assert n([1.0, -2.0]).data == y.data
     assert n((1, -2)).data == y.data
+
+
+def _drawn_numbers(root):
+    nodes, _ = trace(root)
+    return sorted((n._op, n.data, n.grad) for n in nodes)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_fused_and_micrograds_graph_give_the_same_numbers_and_the_same_picture(activation):
+    models = []
+    for fused in (True, False):
+        random.seed(11)
+        models.append(MLP(3, [4, 4, 1], activation=activation, fused=fused))
+    outs = []
+    for model in models:
+        xs = [[Value(0.5), Value(-1.0), Value(2.0)], [Value(-0.3), Value(0.8), Value(1.5)]]
+        loss = sum((model(x) - t) ** 2 for x, t in zip(xs, [1.0, -1.0]))
+        model.zero_grad()
+        loss.backward()
+        outs.append((loss, model(xs[0]), xs))
+    (fast_loss, fast_out, fast_xs), (slow_loss, slow_out, slow_xs) = outs
+    assert fast_loss.data == slow_loss.data
+    assert [p.grad for p in models[0].parameters()] == [p.grad for p in models[1].parameters()]
+    assert [x.grad for row in fast_xs for x in row] == [x.grad for row in slow_xs for x in row]
+    assert any(p.grad != 0 for p in models[0].layers[0].parameters())
+    # draw_dot's picture of the fused graph is micrograd's: the same nodes, ops, data and grads
+    fast_loss_nodes = _drawn_numbers(fast_loss)
+    assert fast_loss_nodes == _drawn_numbers(slow_loss)
+    assert len(fast_loss_nodes) > 150  # the whole two-sample graph, not a stub
+    assert fast_out._op == ('tanh(linear)' if activation == 'tanh' else 'linear')
+    assert slow_out._op == ('tanh' if activation == 'tanh' else '+')
 
 
 def test_layer_unwraps_single_output_and_mlp_chains():
