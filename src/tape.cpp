@@ -360,9 +360,14 @@ bool Tape::is_live_search(Index i, std::uint32_t generation) const {
 void Tape::rewind(Index mark) {
   if (mark >= size_) return;
   // Operand lists are appended in node order: they shrink back to where the first dropped
-  // Linear node's list began (a byte scan of the dropped nodes' ops, like memchr).
+  // Linear or Dense node's list began (a scan of the dropped nodes' ops; TapeScope needs none).
   const Op* first_nary = std::find_if(op_ + mark, op_ + size_, is_nary);
-  if (first_nary != op_ + size_) links_size_ = operands_[first_nary - op_].a;
+  rewind(mark, first_nary != op_ + size_ ? operands_[first_nary - op_].a : links_size_);
+}
+
+void Tape::rewind(Index mark, Index links_mark) {
+  if (mark >= size_) return;
+  links_size_ = std::min(links_size_, links_mark);
   cut(mark);
   size_ = mark;
   if (dirty_lo_ >= mark) dirty_lo_ = kMaxNodes;
@@ -532,6 +537,7 @@ void Tape::backward_one(Index i) {
 // one do not move, so parameters created first stay where they are.
 
 void Tape::collect() {
+  ++collections_;
   const Index n = size_;
   reached_.assign(std::size_t{n} / 64 + 1, 0);
   std::vector<char> live(pinned_.size());

@@ -340,3 +340,35 @@ TEST(Tape, SmallBackwardAboveABigGraphIsRightAndStopsEarly) {
 }
 
 }  // namespace
+
+namespace {
+
+// A scope rewinds operand lists without scanning the tape; a rewind below its mark inside it (or a
+// collect) makes it scan instead, so a Linear node made below the mark keeps its operand list.
+TEST(Tape, ScopeKeepsTheOperandListsOfNodesBelowItsMark) {
+  on_fresh_tape([] {
+    Tape& tape = Tape::current();
+    std::vector<Value> pad(20);
+    for (Value& v : pad) v = Value(0.0);  // nodes 0..19; no operand lists yet
+    Value y;
+    {
+      TapeScope scope;  // mark 20, no lists in use
+      tape.rewind(10);  // below the mark
+      std::vector<Value> w{Value(2.0)}, x{Value(3.0)};
+      y = micrograd::linear(w, x, Value(1.0));  // node 13, below the mark: it stays
+      for (int k = 0; k < 10; ++k) Value(0.0);  // up to node 23: the scope drops 20..23
+    }
+    ASSERT_TRUE(y.valid());
+    std::vector<Value> a{Value(5.0)}, c{Value(7.0)};
+    const Value z = micrograd::linear(a, c, Value(0.5));  // must not reuse y's list
+    EXPECT_EQ(z.data(), 35.5);
+    ASSERT_EQ(y.children().size(), 3u);
+    EXPECT_EQ(y.children()[0].data(), 1.0);  // y's own b, w, x
+    EXPECT_EQ(y.children()[1].data(), 2.0);
+    EXPECT_EQ(y.children()[2].data(), 3.0);
+    y.backward();
+    EXPECT_EQ(y.children()[1].grad(), 3.0);
+  });
+}
+
+}  // namespace

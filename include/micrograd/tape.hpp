@@ -187,6 +187,9 @@ class Tape {
   void retire();  // the owning thread ended: free the columns, every handle goes stale
   void revive();  // a new thread takes this retired tape over
   friend struct TapeOwner;
+  friend class TapeScope;
+  void rewind(Index mark, Index links_mark);  // rewind(mark), the lists' size at mark known
+  std::uint64_t collections_ = 0;             // collect() calls so far (TapeScope's check)
 
   // Columns, reserved once for kMaxNodes (one mapping, skewed bases) and committed as the tape
   // grows.
@@ -227,14 +230,29 @@ class Tape {
 // Create the values you keep (parameters) before the scope. Steady state allocates nothing.
 class TapeScope {
  public:
-  TapeScope() : tape_(Tape::current()), mark_(tape_.mark()) {}
-  ~TapeScope() { tape_.rewind(mark_); }
+  TapeScope()
+      : tape_(Tape::current()),
+        mark_(tape_.mark()),
+        links_mark_(tape_.links_size_),
+        generation_(tape_.generation_),
+        collections_(tape_.collections_) {}
+  ~TapeScope() {
+    // The operand lists to keep end at links_mark_ unless a collect() or a rewind below the mark
+    // (a node below it would have gone stale) reshaped the tape since: then scan for them.
+    if (tape_.collections_ == collections_ && (mark_ == 0 || tape_.is_live(mark_ - 1, generation_)))
+      tape_.rewind(mark_, links_mark_);
+    else
+      tape_.rewind(mark_);
+  }
   TapeScope(const TapeScope&) = delete;
   TapeScope& operator=(const TapeScope&) = delete;
 
  private:
   Tape& tape_;
   Tape::Index mark_;
+  Tape::Index links_mark_;     // operand lists in use at the mark
+  std::uint32_t generation_;   // the tape's generation at the mark
+  std::uint64_t collections_;  // the tape's collect() count at the mark
 };
 
 // Turns the non-finite check of this thread's tape on or off (PyTorch: set_detect_anomaly).

@@ -69,6 +69,13 @@ class Value {
     const double out = detail::forward<op>(t.data(a.index_), t.data(b.index_));
     return Value(t, t.push(op, out, a.index_, b.index_));
   }
+  // The same for a unary op (its operand is checked once).
+  template <Op op>
+  static Value apply(const Value& a) {
+    Tape& t = a.checked_for_write();
+    const double x = t.data(a.index_);
+    return Value(t, t.push(op, detail::forward<op>(x, x), a.index_, a.index_));
+  }
 
  private:
   Value(Tape& tape, Index index) : tape_(&tape), index_(index), generation_(tape.generation()) {}
@@ -107,11 +114,11 @@ inline Value operator+(const Value& a, const Value& b) { return Value::apply<Op:
 inline Value operator*(const Value& a, const Value& b) { return Value::apply<Op::Mul>(a, b); }
 inline Value pow(const Value& a, const Value& b) { return Value::apply<Op::Pow>(a, b); }
 inline Value pow(const Value& a, double c) { return Value::apply<Op::PowConst>(a, Value(c)); }
-inline Value exp(const Value& a) { return Value::apply<Op::Exp>(a, a); }
-inline Value log(const Value& a) { return Value::apply<Op::Log>(a, a); }
-inline Value tanh(const Value& a) { return Value::apply<Op::Tanh>(a, a); }
-inline Value relu(const Value& a) { return Value::apply<Op::Relu>(a, a); }
-inline Value sigmoid(const Value& a) { return Value::apply<Op::Sigmoid>(a, a); }
+inline Value exp(const Value& a) { return Value::apply<Op::Exp>(a); }
+inline Value log(const Value& a) { return Value::apply<Op::Log>(a); }
+inline Value tanh(const Value& a) { return Value::apply<Op::Tanh>(a); }
+inline Value relu(const Value& a) { return Value::apply<Op::Relu>(a); }
+inline Value sigmoid(const Value& a) { return Value::apply<Op::Sigmoid>(a); }
 
 // One node for a neuron's pre-activation: b + w[0]*x[0] + w[1]*x[1] + ..., multiplied and added
 // left to right exactly like micrograd's `sum((wi*xi for ...), self.b)`, so data and every
