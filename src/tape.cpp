@@ -218,16 +218,23 @@ Tape::Index Tape::push_dense(Op op, Index params, Index nout, Index x, Index nin
     dense_activate<Op::DenseReLU>(out, nout);
   else if (op == Op::DenseTanh)
     dense_activate<Op::DenseTanh>(out, nout);
+  // Performance: the columns and the list position in locals (the Index stores below could
+  // alias the tape's own Index members, which the compiler would otherwise reload every time).
   const std::size_t row = std::size_t{nin} + 1;
+  const Index link0 = links_size_;
+  double* const grad = grad_ + first;
+  Op* const ops = op_ + first;
+  Operands* const operands = operands_ + first;
+  Index* const links = links_ + link0;
   for (Index j = 0; j < nout; ++j) {
-    grad_[first + j] = 0.0;
-    op_[first + j] = op;
-    operands_[first + j] = {links_size_ + 2 * j, nin};
-    links_[links_size_ + 2 * j] = static_cast<Index>(params + j * row);
-    links_[links_size_ + 2 * j + 1] = x;
+    grad[j] = 0.0;
+    ops[j] = op;
+    operands[j] = {link0 + 2 * j, nin};
+    links[2 * j] = static_cast<Index>(params + j * row);
+    links[2 * j + 1] = x;
   }
   size_ = first + nout;
-  links_size_ += 2 * nout;
+  links_size_ = link0 + 2 * nout;
   if (first < lowest_op_) lowest_op_ = first;
   if (detect_anomaly_) [[unlikely]]
     for (Index j = 0; j < nout; ++j) check_forward(first + j);
