@@ -71,9 +71,10 @@ bool fused(py::handle neuron) {
     PyErr_Clear();
     return true;
   }
-  const bool on = PyObject_IsTrue(f) == 1;
+  const int on = PyObject_IsTrue(f);
   Py_DECREF(f);
-  return on;
+  if (on < 0) throw py::error_already_set();
+  return on == 1;
 }
 
 Op dense_op(Act act) {
@@ -169,7 +170,8 @@ std::vector<Value> dense_layer_forward(py::handle layer, const std::vector<Opera
       if (wi == nullptr) return {};
       params.push_back(wi->get());
     }
-    PyValue* b = as_value(attr(neuron, "b").ptr());
+    py::object bias = attr(neuron, "b");  // held while its handle is read
+    PyValue* b = as_value(bias.ptr());
     if (b == nullptr) return {};
     params.push_back(b->get());
     ++nout;
