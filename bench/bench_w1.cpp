@@ -6,7 +6,8 @@
 //   scalar  the network written out from Values in micrograd's order (workloads.hpp), depends on
 //           nothing but value.hpp: 65,481 nodes per step, like micrograd;
 //   nn      micrograd::nn::MLP + svm_max_margin + l2_regularization + SGD (the library's path);
-//   fused   the same with MLPOptions::fused (one linear() node per neuron, same numbers).
+//   fused   the same with MLPOptions::fused, the library's default (one dense node per neuron,
+//           same numbers); `nn` above sets fused = false (micrograd's graph, 65,481 nodes).
 //
 //   bench_w1                 Google Benchmark run (ms/step, nodes/step, ratio to plain double)
 //   bench_w1 --summary [N]   N training runs of 100 steps (default 5), medians, a markdown table
@@ -221,8 +222,9 @@ int summary(int repeats) {
   std::printf("|---|---|---|---|---|---|---|\n");
   summary_row("scalar (Values, micrograd order)", repeats,
               [] { return std::make_unique<Scalar>(); });
-  summary_row("nn::MLP", repeats, [] { return std::make_unique<Library>(false); });
-  summary_row("nn::MLP fused", repeats, [] { return std::make_unique<Library>(true); });
+  summary_row("nn::MLP, fused = false", repeats, [] { return std::make_unique<Library>(false); });
+  summary_row("nn::MLP (default: dense nodes)", repeats,
+              [] { return std::make_unique<Library>(true); });
   return 0;
 }
 
