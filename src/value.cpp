@@ -71,6 +71,16 @@ bool consecutive(const Value* v, std::size_t n) {
   return v[n - 1].valid();  // same generation, first and last live: all between are
 }
 
+ColumnRun leaf_run(const std::vector<Value>& v) {
+  if (!consecutive(v.data(), v.size()) || v.front().tape_ != detail::this_thread_tape)
+    return {nullptr, nullptr};
+  Tape& t = *v.front().tape_;
+  const Value::Index first = v.front().index_;
+  for (std::size_t k = 0; k < v.size(); ++k)  // a non-leaf's grad needs note_grad_written
+    if (t.op(first + static_cast<Value::Index>(k)) != Op::Leaf) return {nullptr, nullptr};
+  return {&t.data(first), &t.grad(first)};
+}
+
 void Value::throw_unusable() const {
   if (tape_ == nullptr)
     throw std::logic_error(

@@ -78,6 +78,35 @@ TEST_F(Optim, SgdIsMicrogradsUpdate) {
   for (const Value& v : p) EXPECT_EQ(v.grad(), 0.0);
 }
 
+// Parameters that are consecutive leaves (an MLP's) are updated as columns; others one by one.
+// Both give the numbers above; a non-leaf "parameter" keeps the backward's bookkeeping right.
+TEST_F(Optim, SgdOverColumnsAndOverHandlesAgree) {
+  std::vector<Value> run = start();                  // consecutive leaves: the column path
+  std::vector<Value> apart{run[2], run[0], run[1]};  // not in order: handle by handle
+  EXPECT_NE(micrograd::leaf_run(run).data, nullptr);
+  EXPECT_EQ(micrograd::leaf_run(apart).data, nullptr);
+  for (const Value& v : run) v.grad() = 0.25;
+  micrograd::SGD(run, 0.1).step();
+  EXPECT_EQ(run[0].data(), 0.5 - 0.1 * 0.25);
+  EXPECT_EQ(run[2].data(), 2.0 - 0.1 * 0.25);
+  micrograd::SGD(apart, 0.1).step();
+  EXPECT_EQ(run[0].data(), (0.5 - 0.1 * 0.25) - 0.1 * 0.25);
+  // a non-leaf among them: no column path; zero_grad still marks its grad as written
+  Value x(3.0);
+  Value y = x * 2.0;
+  std::vector<Value> mixed{x, y};
+  EXPECT_EQ(micrograd::leaf_run(mixed).data, nullptr);
+  Value z = y * y;
+  z.backward();
+  EXPECT_EQ(x.grad(), 24.0);  // dz/dx = 2y * 2
+  micrograd::SGD sgd(mixed, 0.0);
+  sgd.zero_grad();
+  EXPECT_EQ(y.grad(), 0.0);
+  z.backward();  // y's grad is recomputed, x accumulates afresh
+  EXPECT_EQ(y.grad(), 12.0);
+  EXPECT_EQ(x.grad(), 24.0);
+}
+
 // Expected numbers: /usr/bin/python3 with torch 1.13, torch.set_default_dtype(torch.float64),
 // p = torch.tensor([0.5, -1.5, 2.0], requires_grad=True), loss = ((p - t)**2).sum(), five times
 // zero_grad / backward / step, printing p after each step.

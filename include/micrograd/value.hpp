@@ -84,6 +84,7 @@ class Value {
   friend Value linear(const std::vector<Value>& w, const std::vector<Value>& x, const Value& b);
   friend Value dense(Op act, const Value& params, Index nout, const Value& x, Index nin);
   friend bool consecutive(const Value* v, std::size_t n);
+  friend struct ColumnRun leaf_run(const std::vector<Value>& v);
 
   Tape& checked() const {
     if (tape_ == nullptr || !tape_->is_live(index_, generation_)) [[unlikely]]
@@ -136,6 +137,14 @@ Value linear(const std::vector<Value>& w, const std::vector<Value>& x, const Val
 Value dense(Op act, const Value& params, Value::Index nout, const Value& x, Value::Index nin);
 // True if v[0], ..., v[n-1] are live handles to consecutive nodes of one tape (a dense() run).
 bool consecutive(const Value* v, std::size_t n);
+// The data and grad columns of v[0..n) when they are consecutive leaves of this thread's tape
+// (an MLP's parameters): {&v[0].data(), &v[0].grad()}, so an optimizer updates them in one
+// contiguous loop with the same arithmetic. {nullptr, nullptr} otherwise.
+struct ColumnRun {
+  double* data;
+  double* grad;
+};
+ColumnRun leaf_run(const std::vector<Value>& v);
 
 // ---- derived ops, composed exactly as in micrograd's engine.py
 inline Value operator+(const Value& a, double b) { return a + Value(b); }    // __add__
