@@ -134,6 +134,26 @@ TEST(ToDot, LinearNodeDrawsAnEdgePerDistinctOperand) {
   EXPECT_EQ(dot.find("n2 -> n4op;"), dot.rfind("n2 -> n4op;"));
 }
 
+TEST(ToDot, DenseNodeDrawsItsBiasWeightsAndInputs) {
+  const std::string dot = on_fresh_tape([] {
+    std::vector<Value> p{Value(2.0, "w0"), Value(-3.0, "w1"), Value(1.0, "b")};    // nodes 0..2
+    std::vector<Value> x{Value(5.0, "x0"), Value(1.0, "x1")};                      // nodes 3, 4
+    const Value y = micrograd::dense(micrograd::Op::DenseReLU, p[0], 1, x[0], 2);  // node 5
+    y.backward();
+    return micrograd::to_dot(y);
+  });
+  EXPECT_NE(dot.find("n5 [shape=record, label=\"{  | data 8.0000 | grad 1.0000 }\"];"),
+            std::string::npos)
+      << dot;
+  EXPECT_NE(dot.find("n5op [label=\"ReLU(linear)\"];"), std::string::npos) << dot;
+  for (const char* edge :
+       {"n0 -> n5op;", "n1 -> n5op;", "n2 -> n5op;", "n3 -> n5op;", "n4 -> n5op;"})
+    EXPECT_NE(dot.find(edge), std::string::npos) << edge << "\n" << dot;
+  EXPECT_NE(dot.find("n0 [shape=record, label=\"{ w0 | data 2.0000 | grad 5.0000 }\"];"),
+            std::string::npos)
+      << dot;
+}
+
 TEST(ToDot, LabelsAreEscaped) {
   Value a(1.0, "x{1}|<y> \"q\" \\");
   const std::string dot = micrograd::to_dot(a * 2.0);

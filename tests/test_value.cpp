@@ -478,6 +478,15 @@ TEST_F(ValueTest, DenseRefusesRunsThatAreNotThereOrOverlap) {
   EXPECT_FALSE(micrograd::consecutive(gap.data(), 2));
 }
 
+TEST(Dense, RefusesAnotherThreadsValues) {
+  std::vector<Value> p{Value(1.0), Value(2.0)};  // w0, b on this thread's tape
+  std::thread([&] {
+    Value x(3.0);
+    EXPECT_THROW(micrograd::dense(Op::Dense, p[0], 1, x, 1), std::logic_error);
+  }).join();
+  EXPECT_EQ(micrograd::dense(Op::Dense, p[0], 1, Value(3.0), 1).data(), 2.0 + 1.0 * 3.0);
+}
+
 TEST(Dense, SurvivesRewindAndCollect) {
   std::thread([] {
     micrograd::Tape& tape = micrograd::Tape::current();
