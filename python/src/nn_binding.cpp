@@ -21,15 +21,30 @@ enum class Act { Linear, ReLU, Tanh, Sigmoid };
 
 std::string type_name(py::handle h) { return Py_TYPE(h.ptr())->tp_name; }
 
-py::object attr(py::handle obj, const char* name) {
-  PyObject* r = PyObject_GetAttrString(obj.ptr(), name);
+// The attribute names, as interned Python strings made once: PyObject_GetAttrString builds a new
+// string object at every call, which was most of a forward's cost in the notebook's loop.
+struct Names {
+  PyObject* w = PyUnicode_InternFromString("w");
+  PyObject* b = PyUnicode_InternFromString("b");
+  PyObject* nonlin = PyUnicode_InternFromString("nonlin");
+  PyObject* fused = PyUnicode_InternFromString("fused");
+  PyObject* neurons = PyUnicode_InternFromString("neurons");
+  PyObject* layers = PyUnicode_InternFromString("layers");
+};
+const Names& names() {
+  static const Names n;  // made under the GIL at the first forward; lives as long as the process
+  return n;
+}
+
+py::object attr(py::handle obj, PyObject* name) {
+  PyObject* r = PyObject_GetAttr(obj.ptr(), name);
   if (r == nullptr) throw py::error_already_set();
   return py::reinterpret_steal<py::object>(r);
 }
 
 // micrograd's neuron.nonlin: True (ReLU), False (linear), or one of our names.
 Act activation(py::handle neuron) {
-  py::object a = attr(neuron, "nonlin");
+  py::object a = attr(neuron, names().nonlin);
   if (a.ptr() == Py_True) return Act::ReLU;
   if (a.ptr() == Py_False) return Act::Linear;
   if (py::isinstance<py::str>(a)) {
@@ -66,7 +81,7 @@ std::vector<Operand> operands(py::handle x, const char* what) {
 
 // neuron.fused (micrograd_cpp.nn sets it; default True): build the neuron as one node.
 bool fused(py::handle neuron) {
-  PyObject* f = PyObject_GetAttrString(neuron.ptr(), "fused");
+  PyObject* f = PyObject_GetAttr(neuron.ptr(), names().fused);
   if (f == nullptr) {
     PyErr_Clear();
     return true;
@@ -95,8 +110,8 @@ Value input_run(const std::vector<Operand>& x) {
 
 // act(b + sum_i w_i * x_i), micrograd's Neuron.__call__.
 Value neuron_forward(py::handle neuron, const std::vector<Operand>& x) {
-  py::object w = attr(neuron, "w");
-  py::object b = attr(neuron, "b");
+  py::object w = attr(neuron, names().w);
+  py::object b = attr(neuron, names().b);
   const Act act = activation(neuron);
   PyObject* ws = PySequence_Fast(w.ptr(), "micrograd_cpp: neuron.w must be a list of Values");
   if (ws == nullptr) throw py::error_already_set();
@@ -148,7 +163,7 @@ Value neuron_forward(py::handle neuron, const std::vector<Operand>& x) {
 std::vector<Value> dense_layer_forward(py::handle layer, const std::vector<Operand>& x) {
   const Value x0 = input_run(x);
   if (!x0.valid()) return {};
-  py::object neurons = attr(layer, "neurons");
+  py::object neurons = attr(layer, names().neurons);
   std::vector<Value> params;
   Act act = Act::Linear;
   std::size_t nout = 0;
@@ -156,7 +171,7 @@ std::vector<Value> dense_layer_forward(py::handle layer, const std::vector<Opera
     const Act a = activation(neuron);
     if (a == Act::Sigmoid || (nout > 0 && a != act) || !fused(neuron)) return {};
     act = a;
-    py::object w = attr(neuron, "w");
+    py::object w = attr(neuron, names().w);
     PyObject* ws = PySequence_Fast(w.ptr(), "");
     if (ws == nullptr) {
       PyErr_Clear();
@@ -170,7 +185,7 @@ std::vector<Value> dense_layer_forward(py::handle layer, const std::vector<Opera
       if (wi == nullptr) return {};
       params.push_back(wi->get());
     }
-    py::object bias = attr(neuron, "b");  // held while its handle is read
+    py::object bias = attr(neuron, names().b);  // held while its handle is read
     PyValue* b = as_value(bias.ptr());
     if (b == nullptr) return {};
     params.push_back(b->get());
@@ -187,7 +202,7 @@ std::vector<Value> dense_layer_forward(py::handle layer, const std::vector<Opera
 
 std::vector<Value> layer_forward(py::handle layer, const std::vector<Operand>& x) {
   if (std::vector<Value> out = dense_layer_forward(layer, x); !out.empty()) return out;
-  py::object neurons = attr(layer, "neurons");
+  py::object neurons = attr(layer, names().neurons);
   std::vector<Value> out;
   for (py::handle neuron : neurons) out.push_back(neuron_forward(neuron, x));
   return out;
@@ -225,7 +240,7 @@ void bind_nn(py::module_& m) {
         std::vector<Operand> in = operands(x, "MLP");
         std::vector<Value> out;
         bool any_layer = false;
-        for (py::handle layer : attr(mlp, "layers")) {
+        for (py::handle layer : attr(mlp, names().layers)) {
           any_layer = true;
           out = layer_forward(layer, in);
           in.assign(out.size(), Operand{});
