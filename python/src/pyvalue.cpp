@@ -303,6 +303,101 @@ std::unique_ptr<PyValue> make_value(py::handle data, py::handle children, py::ha
   return v;
 }
 
+// ---- the hot paths as CPython slots
+// Performance: pybind11's generic call dispatch cost more than the op itself. The arithmetic
+// operators and data/grad are also installed as the type's number slots and getset descriptors,
+// calling the same functions as the pybind11 methods (which stay, for Value.__add__ etc.).
+
+// Sets the Python error for the C++ exception being handled, as pybind11's dispatcher does:
+// the module-local, then the global translators (StaleValueError, NonFiniteError, std::...).
+// (pybind11 2.10's detail API: the Debian 12 package this project builds with.)
+PyObject* python_error() {
+  if (py::detail::apply_exception_translators(
+          py::detail::get_local_internals().registered_exception_translators))
+    return nullptr;
+  if (py::detail::apply_exception_translators(
+          py::detail::get_internals().registered_exception_translators))
+    return nullptr;
+  PyErr_SetString(PyExc_SystemError, "micrograd_cpp: a C++ exception escaped the translators");
+  return nullptr;
+}
+
+// a <op> b for the number slot: CPython calls it with the Value on either side.
+template <Bin op, Bin reflected>
+PyObject* slot_binary(PyObject* a, PyObject* b) {
+  try {
+    py::object r = as_value(a) != nullptr ? binary<op>(a, b) : binary<reflected>(b, a);
+    return r.release().ptr();
+  } catch (...) {
+    return python_error();
+  }
+}
+
+PyObject* slot_power(PyObject* a, PyObject* b, PyObject* modulo) {
+  if (modulo != Py_None) Py_RETURN_NOTIMPLEMENTED;
+  return slot_binary<Bin::Pow, Bin::RPow>(a, b);
+}
+
+PyObject* slot_negative(PyObject* a) {
+  try {
+    PyValue* v = as_value(a);
+    if (v == nullptr) Py_RETURN_NOTIMPLEMENTED;
+    return unary<neg>(*v).release().ptr();
+  } catch (...) {
+    return python_error();
+  }
+}
+
+template <double& (Value::*field)() const>
+PyObject* get_number(PyObject* self, void*) {
+  try {
+    return PyFloat_FromDouble((as_value(self)->get().*field)());
+  } catch (...) {
+    return python_error();
+  }
+}
+
+template <double& (Value::*field)() const>
+int set_number(PyObject* self, PyObject* x, void* what) {
+  try {
+    if (x == nullptr) {
+      PyErr_Format(PyExc_AttributeError, "can't delete %s", static_cast<const char*>(what));
+      return -1;
+    }
+    (as_value(self)->get().*field)() = number_or_throw(x, static_cast<const char*>(what));
+    return 0;
+  } catch (...) {
+    python_error();
+    return -1;
+  }
+}
+
+PyGetSetDef value_getset[] = {
+    {"data", &get_number<&Value::data>, &set_number<&Value::data>, "the node's value",
+     const_cast<char*>("Value.data")},
+    {"grad", &get_number<&Value::grad>, &set_number<&Value::grad>,
+     "d root / d node after backward()", const_cast<char*>("Value.grad")},
+};
+
+void install_slots(PyTypeObject* type) {
+  PyNumberMethods* n = type->tp_as_number;
+  n->nb_add = &slot_binary<Bin::Add, Bin::RAdd>;
+  n->nb_subtract = &slot_binary<Bin::Sub, Bin::RSub>;
+  n->nb_multiply = &slot_binary<Bin::Mul, Bin::RMul>;
+  n->nb_true_divide = &slot_binary<Bin::Div, Bin::RDiv>;
+  n->nb_power = &slot_power;
+  n->nb_negative = &slot_negative;
+  for (PyGetSetDef& def : value_getset) {
+    PyObject* descr = PyDescr_NewGetSet(type, &def);
+    if (descr == nullptr || PyDict_SetItemString(type->tp_dict, def.name, descr) != 0) {
+      Py_XDECREF(descr);
+      throw py::error_already_set();
+    }
+    Py_DECREF(descr);
+  }
+  PyType_Modified(type);
+}
+
 }  // namespace
 
 void bind_value(py::module_& m) {
@@ -385,6 +480,7 @@ Values made by operators (+ - * / ** relu tanh exp log sigmoid) are real graph n
   cls.def("sigmoid", &unary<sigmoid_>);
 
   cls.def("__repr__", [](PyValue& v) { return to_string(v.get()); });
+  install_slots(value_type);
 }
 
 }  // namespace micrograd::python

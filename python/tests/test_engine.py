@@ -2,6 +2,7 @@
 repr, sum(), _prev/_op/label, _backward node by node, double backward, bad input.
 Not here: nn (test_nn.py), memory and threads (test_memory.py), PyTorch (test_torch.py)."""
 import math
+import threading
 
 import pytest
 
@@ -302,3 +303,38 @@ def test_detect_anomaly_raises_nonfinite_error():
     finally:
         set_detect_anomaly(False)
     assert math.isnan(Value(-1.0).log().data)
+
+
+def test_operators_and_data_grad_raise_the_engines_errors():
+    # The operators, unary minus and data/grad run as the type's own slots: the same errors.
+    from micrograd_cpp import StaleValueError
+    set_detect_anomaly(True)
+    try:
+        with pytest.raises(NonFiniteError, match=r"\*\*"):
+            Value(1.0) / Value(0.0)  # 1 * 0**-1: inf, named by the op that made it
+        with pytest.raises(NonFiniteError):
+            Value(1e308) * 10.0
+    finally:
+        set_detect_anomaly(False)
+    made = []
+    t = threading.Thread(target=lambda: made.append(Value(2.0)))
+    t.start()
+    t.join()
+    stale = made[0]  # its thread ended: its node is gone
+    for use in (lambda: stale + 1, lambda: 1 + stale, lambda: -stale, lambda: stale ** 2,
+                lambda: stale.data, lambda: stale.grad):
+        with pytest.raises(StaleValueError):
+            use()
+    with pytest.raises(StaleValueError):
+        stale.data = 1.0
+    a = Value(1.0)
+    with pytest.raises(TypeError, match="Value.data"):
+        a.data = "x"
+    with pytest.raises(AttributeError):
+        del a.grad
+    a.grad = 2  # an int is taken as a float
+    assert a.grad == 2.0 and isinstance(a.grad, float)
+    with pytest.raises(TypeError):
+        -Value.__new__(Value)
+    assert (2 - a).data == 1.0 and (a - 2).data == -1.0 and (2 / Value(4.0)).data == 0.5
+    assert (2 ** Value(3.0)).data == 8.0 and (Value(3.0) ** 2).data == 9.0
