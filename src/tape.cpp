@@ -413,6 +413,7 @@ template <class F>
   }
   if (is_dense(op)) {  // out = act(b + sum w_k x_k), w and x runs of consecutive nodes
     const double up = g * detail::dense_activation_partial(op, data_[i]);
+    if (up == 0.0) return;  // the pre-activation node's grad would be 0: it would pass nothing
     const Index w = links_[ia], x = links_[ia + 1];
     for (Index k = ib; k-- > 0;) {
       f(w + k, up, data_[x + k]);

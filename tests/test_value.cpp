@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <thread>
 
 #include "common.hpp"
@@ -476,6 +477,23 @@ TEST_F(ValueTest, DenseRefusesRunsThatAreNotThereOrOverlap) {
   EXPECT_TRUE(micrograd::consecutive(p.data(), 3));
   std::vector<Value> gap{p[0], p[2]};
   EXPECT_FALSE(micrograd::consecutive(gap.data(), 2));
+}
+
+// A ReLU that is off passes nothing back, even where a 0 * inf would make a nan: with and without
+// set_detect_anomaly (which takes the generic loop), like micrograd's graph skipping a zero grad.
+TEST(Dense, AnOffReluPassesNothingBack) {
+  std::vector<Value> p{Value(-1.0), Value(0.0)};  // w0, b
+  const Value x(std::numeric_limits<double>::infinity());
+  for (bool checked : {false, true}) {
+    micrograd::TapeScope scope;
+    micrograd::set_detect_anomaly(checked);
+    const Value y = micrograd::dense(Op::DenseReLU, p[0], 1, x, 1) * 2.0;  // relu(-inf) = 0
+    EXPECT_NO_THROW(y.backward());
+    micrograd::set_detect_anomaly(false);
+    EXPECT_EQ(y.data(), 0.0);
+    EXPECT_EQ(p[0].grad(), 0.0);
+    EXPECT_EQ(p[1].grad(), 0.0);
+  }
 }
 
 TEST(Dense, RefusesAnotherThreadsValues) {
