@@ -75,16 +75,6 @@ Timing time_chain(Chain& c) {
   return t;
 }
 
-// d x_D / d x0 by forward-mode in plain doubles (the check on the backward result).
-double chain_dx0(const bench::ChainInit& c) {
-  double x = c.x0, d = 1.0;
-  for (std::size_t i = 0; i < c.w.size(); ++i) {
-    x = std::tanh(x * c.w[i] + c.b[i]);
-    d *= c.w[i] * (1.0 - x * x);
-  }
-  return d;
-}
-
 // ---- W2b random DAG
 
 struct Dag {
@@ -301,7 +291,7 @@ int summary(int repeats) {
     std::vector<Timing> runs;
     for (int r = 0; r < repeats; ++r) runs.push_back(time_chain(c));
     values_ok &= runs[0].out == runs[0].plain_out;
-    const double expect = chain_dx0(c.init), got = c.x0.grad() / repeats;
+    const double expect = bench::chain_dx0(c.init), got = c.x0.grad() / repeats;
     values_ok &= std::fabs(got - expect) <= 1e-9 * std::fabs(expect) && expect != 0.0;
     summary_row("W2a", links, runs, "w2a", "w2a-double", "D");
     std::fprintf(stderr,

@@ -59,6 +59,16 @@ T chain_forward(T x, const std::vector<T>& w, const std::vector<T>& b) {
   return x;
 }
 
+// d x_D / d x0 by forward mode in plain doubles: the reference every tool's backward is checked on.
+inline double chain_dx0(const ChainInit& c) {
+  double x = c.x0, d = 1.0;
+  for (std::size_t i = 0; i < c.w.size(); ++i) {
+    x = std::tanh(x * c.w[i] + c.b[i]);
+    d *= c.w[i] * (1.0 - x * x);
+  }
+  return d;
+}
+
 // ---------------------------------------------------------------------------------------------
 // W2b random DAG: a pool of 1000 values; each step draws (op, a, b, d), computes t = p[a]+p[b],
 // p[a]*p[b] or exp(p[a]), then p[d] = tanh(t). Output: the pool summed left to right.

@@ -60,6 +60,13 @@ Op dense_op(Activation act) {
   }
   return Op::Dense;
 }
+// The n consecutive output nodes of a dense layer, from the first.
+std::vector<Value> outputs(const Value& first, std::size_t n) {
+  std::vector<Value> out;
+  out.reserve(n);
+  for (std::size_t j = 0; j < n; ++j) out.push_back(first.offset(static_cast<Value::Index>(j)));
+  return out;
+}
 }  // namespace
 
 Value Neuron::operator()(const std::vector<Value>& x) const { return (*this)(x, fused_); }
@@ -115,12 +122,7 @@ std::vector<Value> Layer::operator()(const std::vector<Value>& x) const {
     throw std::invalid_argument("Neuron expects " + std::to_string(nin()) + " inputs, got " +
                                 std::to_string(x.size()));
   if (consecutive(x.data(), x.size()))
-    if (const Value first = dense_from(x.front()); first.valid()) {
-      std::vector<Value> out;
-      out.reserve(nout());
-      for (std::size_t j = 0; j < nout(); ++j) out.push_back(first.offset(j));
-      return out;
-    }
+    if (const Value first = dense_from(x.front()); first.valid()) return outputs(first, nout());
   std::vector<Value> out;
   out.reserve(neurons_.size());
   for (const Neuron& n : neurons_) out.push_back(n(x));
@@ -179,12 +181,7 @@ std::vector<Value> MLP::operator()(const std::vector<Value>& x) const {
 
 std::vector<Value> MLP::forward(const std::vector<Value>& x, bool fused) const {
   if (fused && options_.fused)
-    if (const Value first = dense_chain(layers_, x); first.valid()) {
-      std::vector<Value> out;
-      out.reserve(nout());
-      for (std::size_t j = 0; j < nout(); ++j) out.push_back(first.offset(j));
-      return out;
-    }
+    if (const Value first = dense_chain(layers_, x); first.valid()) return outputs(first, nout());
   auto layer = [fused](const Layer& l, const std::vector<Value>& in) {
     std::vector<Value> out;
     out.reserve(l.nout());

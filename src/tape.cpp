@@ -125,8 +125,8 @@ Tape::Index Tape::commit_target(Index committed, std::size_t needed, const char*
   return static_cast<Index>(std::min<std::size_t>(to, kMaxNodes));
 }
 
-void Tape::grow() {
-  const Index to = commit_target(committed_, std::size_t{committed_} + 1, "nodes");
+void Tape::grow(Index nodes) {
+  const Index to = commit_target(committed_, std::size_t{size_} + nodes, "nodes");
   commit_column(data_, committed_, to);
   commit_column(grad_, committed_, to);
   commit_column(op_, committed_, to);
@@ -202,14 +202,7 @@ void dense_activate(double* out, Tape::Index n) {
 }  // namespace
 
 Tape::Index Tape::push_dense(Op op, Index params, Index nout, Index x, Index nin) {
-  if (std::size_t{committed_} - size_ < nout) {
-    const Index to = commit_target(committed_, std::size_t{size_} + nout, "nodes");
-    commit_column(data_, committed_, to);
-    commit_column(grad_, committed_, to);
-    commit_column(op_, committed_, to);
-    commit_column(operands_, committed_, to);
-    committed_ = to;
-  }
+  if (std::size_t{committed_} - size_ < nout) grow(nout);
   if (std::size_t{links_committed_} - links_size_ < 2 * std::size_t{nout}) grow_links(2 * nout);
   const Index first = size_;
   double* out = data_ + first;

@@ -51,7 +51,7 @@ class Tape {
   // ---- creating nodes (value.hpp calls these; users normally do not)
   Index push(Op op, double out, Index a, Index b) {
     if (size_ == committed_) [[unlikely]]
-      grow();
+      grow(1);
     const Index i = size_++;
     if (op != Op::Leaf && i < lowest_op_) lowest_op_ = i;
     data_[i] = out;
@@ -170,7 +170,7 @@ class Tape {
 
   void reserve_columns();
   Index commit_target(Index committed, std::size_t needed, const char* what) const;
-  void grow();
+  void grow(Index nodes);  // commit room for `nodes` more nodes
   void grow_links(Index needed);
   template <class F>
   void for_each_local_derivative(Index i, Op op, double g, F&& f) const;

@@ -108,62 +108,14 @@ Value input_run(const std::vector<Operand>& x) {
   return consecutive(v.data(), v.size()) ? v.front() : Value();
 }
 
-// act(b + sum_i w_i * x_i), micrograd's Neuron.__call__.
-Value neuron_forward(py::handle neuron, const std::vector<Operand>& x) {
-  py::object w = attr(neuron, names().w);
-  py::object b = attr(neuron, names().b);
-  const Act act = activation(neuron);
-  PyObject* ws = PySequence_Fast(w.ptr(), "micrograd_cpp: neuron.w must be a list of Values");
-  if (ws == nullptr) throw py::error_already_set();
-  py::object keep = py::reinterpret_steal<py::object>(ws);
-  const Py_ssize_t n = PySequence_Fast_GET_SIZE(ws);
-  if (static_cast<std::size_t>(n) != x.size())
-    throw py::value_error("micrograd_cpp: a Neuron with " + std::to_string(n) +
-                          " inputs was called with " + std::to_string(x.size()) + " inputs");
-  PyValue* bias = as_value(b.ptr());
-  if (bias == nullptr)
-    throw py::type_error("micrograd_cpp: neuron.b must be a Value, got " + type_name(b));
-  PyObject** items = PySequence_Fast_ITEMS(ws);
-  if (act != Act::Sigmoid && fused(neuron)) {  // one dense node if w, b and x are runs
-    const Value x0 = input_run(x);
-    std::vector<Value> p;
-    for (Py_ssize_t i = 0; i < n && x0.valid(); ++i)
-      if (PyValue* wi = as_value(items[i])) p.push_back(wi->get());
-    p.push_back(bias->get());
-    if (x0.valid() && p.size() == static_cast<std::size_t>(n) + 1 &&
-        consecutive(p.data(), p.size()))
-      return dense(dense_op(act), p.front(), 1, x0, static_cast<Value::Index>(n));
-  }
-  Value sum = bias->get();
-  for (Py_ssize_t i = 0; i < n; ++i) {
-    PyValue* wi = as_value(items[i]);
-    if (wi == nullptr)
-      throw py::type_error("micrograd_cpp: neuron.w[" + std::to_string(i) +
-                           "] must be a Value, got " + type_name(items[i]));
-    const Operand& xi = x[static_cast<std::size_t>(i)];
-    sum = sum + (xi.is_value ? wi->get() * xi.value : wi->get() * xi.number);
-  }
-  switch (act) {
-    case Act::Linear:
-      return sum;
-    case Act::ReLU:
-      return relu(sum);
-    case Act::Tanh:
-      return tanh(sum);
-    case Act::Sigmoid:
-      return sigmoid(sum);
-  }
-  return sum;
-}
-
-// The fast path: the whole layer as one dense() call, when every neuron is fused, has the same
-// activation (not sigmoid) and the layer's parameters are one run of consecutive nodes in
-// micrograd's order (w..., b neuron by neuron: how Layer.__init__ makes them), and the inputs are
-// a run too. Same numbers as neuron_forward's graph, bit for bit. Empty if it does not apply.
-std::vector<Value> dense_layer_forward(py::handle layer, const std::vector<Operand>& x) {
+// The fast path: the neurons (a layer's, or a single neuron in a tuple) as one dense() call,
+// when every neuron is fused, has the same activation (not sigmoid) and their parameters are one
+// run of consecutive nodes in micrograd's order (w..., b neuron by neuron: how Layer.__init__
+// makes them), and the inputs are a run too. Same numbers as neuron_forward's graph, bit for bit.
+// Empty if it does not apply (neuron_forward then reports any error).
+std::vector<Value> dense_forward(py::handle neurons, const std::vector<Operand>& x) {
   const Value x0 = input_run(x);
   if (!x0.valid()) return {};
-  py::object neurons = attr(layer, names().neurons);
   std::vector<Value> params;
   Act act = Act::Linear;
   std::size_t nout = 0;
@@ -200,9 +152,50 @@ std::vector<Value> dense_layer_forward(py::handle layer, const std::vector<Opera
   return out;
 }
 
+// act(b + sum_i w_i * x_i), micrograd's Neuron.__call__.
+Value neuron_forward(py::handle neuron, const std::vector<Operand>& x) {
+  // one dense node if w, b and x are runs
+  if (const std::vector<Value> out = dense_forward(py::make_tuple(neuron), x); !out.empty())
+    return out.front();
+  py::object w = attr(neuron, names().w);
+  py::object b = attr(neuron, names().b);
+  const Act act = activation(neuron);
+  PyObject* ws = PySequence_Fast(w.ptr(), "micrograd_cpp: neuron.w must be a list of Values");
+  if (ws == nullptr) throw py::error_already_set();
+  py::object keep = py::reinterpret_steal<py::object>(ws);
+  const Py_ssize_t n = PySequence_Fast_GET_SIZE(ws);
+  if (static_cast<std::size_t>(n) != x.size())
+    throw py::value_error("micrograd_cpp: a Neuron with " + std::to_string(n) +
+                          " inputs was called with " + std::to_string(x.size()) + " inputs");
+  PyValue* bias = as_value(b.ptr());
+  if (bias == nullptr)
+    throw py::type_error("micrograd_cpp: neuron.b must be a Value, got " + type_name(b));
+  PyObject** items = PySequence_Fast_ITEMS(ws);
+  Value sum = bias->get();
+  for (Py_ssize_t i = 0; i < n; ++i) {
+    PyValue* wi = as_value(items[i]);
+    if (wi == nullptr)
+      throw py::type_error("micrograd_cpp: neuron.w[" + std::to_string(i) +
+                           "] must be a Value, got " + type_name(items[i]));
+    const Operand& xi = x[static_cast<std::size_t>(i)];
+    sum = sum + (xi.is_value ? wi->get() * xi.value : wi->get() * xi.number);
+  }
+  switch (act) {
+    case Act::Linear:
+      return sum;
+    case Act::ReLU:
+      return relu(sum);
+    case Act::Tanh:
+      return tanh(sum);
+    case Act::Sigmoid:
+      return sigmoid(sum);
+  }
+  return sum;
+}
+
 std::vector<Value> layer_forward(py::handle layer, const std::vector<Operand>& x) {
-  if (std::vector<Value> out = dense_layer_forward(layer, x); !out.empty()) return out;
   py::object neurons = attr(layer, names().neurons);
+  if (std::vector<Value> out = dense_forward(neurons, x); !out.empty()) return out;
   std::vector<Value> out;
   for (py::handle neuron : neurons) out.push_back(neuron_forward(neuron, x));
   return out;
