@@ -49,14 +49,14 @@ Value dense(Op act, const Value& params, Value::Index nout, const Value& x, Valu
   const std::size_t p0 = params.index_, p1 = p0 + std::size_t{nout} * (nin + 1);  // [p0, p1)
   const std::size_t x0 = x.index_, x1 = x0 + nin;
   // A run is live if its first and last nodes are: liveness only falls as the index rises.
-  if (p1 > t.size() || !t.is_live(static_cast<Value::Index>(p1 - 1), params.generation_))
-    throw std::invalid_argument("micrograd::dense: the " + std::to_string(p1 - p0) +
-                                " parameters from node #" + std::to_string(p0) +
-                                " are not all on the tape");
-  if (x1 > t.size() || !t.is_live(static_cast<Value::Index>(x1 - 1), x.generation_))
-    throw std::invalid_argument("micrograd::dense: the " + std::to_string(nin) +
-                                " inputs from node #" + std::to_string(x0) +
-                                " are not all on the tape");
+  auto check_run = [&t](const Value& first, std::size_t end, const char* what) {
+    if (end > t.size() || !t.is_live(static_cast<Value::Index>(end - 1), first.generation_))
+      throw std::invalid_argument("micrograd::dense: the " + std::to_string(end - first.index_) +
+                                  " " + what + " from node #" + std::to_string(first.index_) +
+                                  " are not all on the tape");
+  };
+  check_run(params, p1, "parameters");
+  check_run(x, x1, "inputs");
   if (x0 < p1 && p0 < x1)
     throw std::invalid_argument("micrograd::dense: the inputs overlap the parameters");
   return Value(t, t.push_dense(act, params.index_, nout, x.index_, nin));
