@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <mutex>
 #include <new>
 #include <sstream>
@@ -166,6 +167,59 @@ Tape::Index Tape::push_linear(Index b, const Value* w, const Value* x, Index n) 
   return push(Op::Linear, out, first, n);
 }
 
+Tape::Index Tape::checked_child(const Value& v) const {
+  if (v.tape_ != this) [[unlikely]]
+    v.tape_ == nullptr ? v.throw_unusable() : v.throw_foreign_thread();
+  if (!is_live(v.index_, v.generation_)) [[unlikely]]
+    v.throw_unusable();
+  return v.index_;
+}
+
+// Links of a user op: [name, child_0 .. child_{n-1}] and, for Custom, partial k as two links.
+Tape::Index Tape::push_user_op(std::string_view name, double out, const Value* children,
+                               const double* partials, Index n) {
+  if (n >= kMaxNodes / 4) throw std::length_error("micrograd: a user op with too many children");
+  const Index width = 1 + n + (partials != nullptr ? 2 * n : 0);
+  if (std::size_t{links_committed_} - links_size_ < width) grow_links(width);
+  for (Index k = 0; k < n; ++k) checked_child(children[k]);  // throws before any change
+  Index id = 0;
+  while (id < op_names_.size() && op_names_[id] != name) ++id;
+  if (id == op_names_.size()) op_names_.emplace_back(name);
+  const Index first = links_size_;
+  Index* link = links_ + first;
+  link[0] = id;
+  for (Index k = 0; k < n; ++k) link[1 + k] = children[k].index_;
+  if (partials != nullptr) std::memcpy(link + 1 + n, partials, sizeof(double) * n);
+  links_size_ = first + width;
+  const Index i = push(partials != nullptr ? Op::Custom : Op::Hook, out, first, n);
+  if (partials == nullptr) lowest_hook_ = std::min(lowest_hook_, i);
+  return i;
+}
+
+void Tape::set_hook_children(Index i, const Value* children, Index n) {
+  if (op_[i] != Op::Hook)
+    throw std::invalid_argument("micrograd: only a node made as Value(data, children, op) can get "
+                                "new children; " + describe(i) + " was made by a built-in op");
+  if (n > operands_[i].b)
+    throw std::invalid_argument("micrograd: " + describe(i) + " was made with " +
+                                std::to_string(operands_[i].b) + " children; it cannot take " +
+                                std::to_string(n) + " (make a new Value(data, children, op))");
+  for (Index k = 0; k < n; ++k)
+    if (checked_child(children[k]) >= i)
+      throw std::invalid_argument("micrograd: a child of " + describe(i) +
+                                  " must be created before it (the tape is in creation order)");
+  for (Index k = 0; k < n; ++k) links_[operands_[i].a + 1 + k] = children[k].index_;
+  operands_[i].b = n;
+}
+
+void Tape::set_user_op_name(Index i, std::string_view name) {
+  if (!is_user_op(op_[i])) throw std::invalid_argument("micrograd: not a user-defined op node");
+  Index id = 0;
+  while (id < op_names_.size() && op_names_[id] != name) ++id;
+  if (id == op_names_.size()) op_names_.emplace_back(name);
+  links_[operands_[i].a] = id;
+}
+
 namespace {
 // The pre-activation sums of nout neurons (weights w + j*(nin+1), bias after them), each added
 // left to right from its bias like micrograd's sum(). Eight neurons at a time, so eight
@@ -325,6 +379,8 @@ void Tape::revive() {
   retired_ = false;
   dirty_lo_ = kMaxNodes;
   lowest_op_ = kMaxNodes;
+  lowest_hook_ = kMaxNodes;
+  swept_.clear();
   collect_threshold_ = kMaxNodes;
   detect_anomaly_ = false;
   // generation_ and cuts_ carry on: handles from the previous owner stay stale.
@@ -359,6 +415,9 @@ bool Tape::is_live_search(Index i, std::uint32_t generation) const {
 
 void Tape::rewind(Index mark) {
   if (mark >= size_) return;
+  if (in_backward_ && mark <= backward_root_)
+    throw std::logic_error(
+        "micrograd: rewind() from inside a backward callback would drop the graph being swept");
   // Operand lists are appended in node order: they shrink back to where the first dropped
   // Linear or Dense node's list began (a scan of the dropped nodes' ops; TapeScope needs none).
   const Op* first_nary = std::find_if(op_ + mark, op_ + size_, is_nary);
@@ -372,6 +431,8 @@ void Tape::rewind(Index mark, Index links_mark) {
   size_ = mark;
   if (dirty_lo_ >= mark) dirty_lo_ = kMaxNodes;
   if (lowest_op_ >= mark) lowest_op_ = kMaxNodes;
+  if (lowest_hook_ >= mark) lowest_hook_ = kMaxNodes;
+  forget_swept_from(mark);
   labels_.erase(labels_.lower_bound(mark), labels_.end());
 }
 
@@ -404,6 +465,16 @@ template <class F>
     f(link[0], g, 1.0);
     return;
   }
+  if (op == Op::Custom) {  // d out/d child_k stored at record time, after the children
+    const Index* link = links_ + ia + 1;
+    for (Index k = 0; k < ib; ++k) {
+      double partial;
+      std::memcpy(&partial, link + ib + 2 * k, sizeof partial);
+      f(link[k], g, partial);
+    }
+    return;
+  }
+  if (op == Op::Hook) return;  // its callback runs instead (run_hook)
   if (is_dense(op)) {  // out = act(b + sum w_k x_k), w and x runs of consecutive nodes
     const double up = g * detail::dense_activation_partial(op, data_[i]);
     if (up == 0.0) return;  // the pre-activation node's grad would be 0: it would pass nothing
@@ -479,13 +550,26 @@ Tape::Index Tape::sweep(Index root) {
       carry = 0.0;
     }
     const Op op = op_[i];
-    if (g == 0.0 || op == Op::Leaf) continue;
-    lowest = i;
-    if (!kCheckFinite && is_dense(op)) {
-      dense_backward(i, op, g);
-      frontier = std::min({frontier, links_[operands_[i].a], links_[operands_[i].a + 1]});
+    if (is_nary(op)) [[unlikely]] {
+      if (op == Op::Hook) {  // user code: called at its turn even with grad 0, like micrograd
+        lowest = i;
+        run_hook(i);
+        for (Index k = 0, n = operands_[i].b; k < n; ++k) frontier = std::min(frontier, child(i, k));
+        continue;
+      }
+      if (g == 0.0) continue;
+      if (is_fused(op) && (!is_dense(op) || detail::dense_activation_partial(op, data_[i]) != 0.0))
+        mark_fused_swept(i);  // its hidden nodes now hold grads (see backward)
+      if (!kCheckFinite && is_dense(op)) {
+        lowest = i;
+        dense_backward(i, op, g);
+        frontier = std::min({frontier, links_[operands_[i].a], links_[operands_[i].a + 1]});
+        continue;
+      }
+    } else if (g == 0.0 || op == Op::Leaf) {
       continue;
     }
+    lowest = i;
     for_each_local_derivative(i, op, g, [&](Index operand, double up, double partial) {
       const double contribution = up * partial;
       if constexpr (kCheckFinite) {
@@ -499,36 +583,84 @@ Tape::Index Tape::sweep(Index root) {
 }
 
 void Tape::backward(Index root) {
-  if (op_[root] == Op::Leaf) {
-    grad_[root] += 1.0;
+  if (in_backward_)
+    throw std::logic_error(
+        "micrograd: backward() was called from inside a backward callback (a _backward); call it "
+        "after the first backward() returns");
+  if (op_[root] == Op::Leaf) {  // micrograd sets the root's grad to 1; PyTorch adds 1
+    grad_[root] = semantics_ == Semantics::Micrograd ? 1.0 : grad_[root] + 1.0;
     return;
   }
-  const bool fresh = dirty_lo_ > root;
-  if (!fresh) {
+  // Fresh: no non-leaf below the root holds a gradient and no callback needs calling at grad 0.
+  const bool fresh = dirty_lo_ > root && lowest_hook_ > root;
+  if (!fresh) {  // mark what the root reaches (only those nodes take part, as in micrograd)
     reached_.assign(std::size_t{root} / 64 + 1, 0);
     set_bit(reached_, root);
+    const bool recompute = semantics_ == Semantics::PyTorch;
     for (Index i = root + 1; i-- > 0;) {
       if (!bit(reached_, i) || op_[i] == Op::Leaf) continue;
-      grad_[i] = 0.0;
+      if (recompute)
+        grad_[i] = 0.0;
+      else if (is_fused(op_[i]) && fused_swept(i)) [[unlikely]]
+        throw_second_pass_through_fused(i);  // nothing changed yet
       for (Index k = 0, n = num_children(i); k < n; ++k) set_bit(reached_, child(i, k));
     }
   }
   grad_[root] = 1.0;
+  in_backward_ = true;
+  backward_root_ = root;
   Index lowest;
-  if (fresh)
-    lowest = detect_anomaly_ ? sweep<false, true>(root) : sweep<false, false>(root);
-  else
-    lowest = detect_anomaly_ ? sweep<true, true>(root) : sweep<true, false>(root);
+  try {
+    if (fresh)
+      lowest = detect_anomaly_ ? sweep<false, true>(root) : sweep<false, false>(root);
+    else
+      lowest = detect_anomaly_ ? sweep<true, true>(root) : sweep<true, false>(root);
+  } catch (...) {  // a callback or the non-finite check: the grads written so far stay
+    in_backward_ = false;
+    dirty_lo_ = std::min({dirty_lo_, lowest_op_, root});
+    throw;
+  }
+  in_backward_ = false;
   dirty_lo_ = std::min({dirty_lo_, lowest, root});
 }
 
 void Tape::backward_one(Index i) {
-  if (op_[i] == Op::Leaf) return;
+  const Op op = op_[i];
+  if (op == Op::Leaf) return;
+  if (op == Op::Hook) {
+    run_hook(i);
+    return;
+  }
   const double g = grad_[i];
-  for_each_local_derivative(i, op_[i], g, [&](Index operand, double up, double partial) {
+  if (is_fused(op) && g != 0.0) mark_fused_swept(i);
+  for_each_local_derivative(i, op, g, [&](Index operand, double up, double partial) {
     note_grad_written(operand);
     grad_[operand] += up * partial;
   });
+}
+
+void Tape::run_hook(Index i) {
+  if (hook_ == nullptr)
+    throw std::logic_error("micrograd: " + describe(i) +
+                           " is a callback node, but no backward hook is installed on this tape");
+  hook_->run(*this, i);
+}
+
+void Tape::throw_second_pass_through_fused(Index i) const {
+  throw std::logic_error(
+      "micrograd: a second backward() through " + describe(i) +
+      ", a neuron fused into one node: micrograd's semantics add the new gradients to what its "
+      "hidden * and + nodes hold from the first backward, and a fused neuron does not keep "
+      "those. Compute the forward pass again before backward(), build the model unfused "
+      "(fused=False / MLPOptions::fused = false), or use PyTorch's semantics "
+      "(set_backward_semantics(Semantics::PyTorch))");
+}
+
+void Tape::forget_swept_from(Index mark) {
+  const std::size_t word = std::size_t{mark} / 64;
+  if (word >= swept_.size()) return;
+  swept_.resize(word + 1);
+  swept_[word] &= (std::uint64_t{1} << (mark % 64)) - 1;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -538,6 +670,8 @@ void Tape::backward_one(Index i) {
 // one do not move, so parameters created first stay where they are.
 
 void Tape::collect() {
+  if (in_backward_)
+    throw std::logic_error("micrograd: collect() was called from inside a backward callback");
   ++collections_;
   const Index n = size_;
   reached_.assign(std::size_t{n} / 64 + 1, 0);
@@ -565,11 +699,13 @@ void Tape::collect() {
     // Operand lists slide down too, in the same order. A Dense node's runs stay runs: every node
     // in them is its child, so all are kept and keep their order.
     Index next_link = kMaxNodes;
+    std::vector<Index> swept_next;  // fused nodes that passed a gradient, at their new places
     for (Index i = first; i < n; ++i) {
       const Op op = op_[i];
       if (is_nary(op) && next_link == kMaxNodes) next_link = operands_[i].a;
       if (!bit(reached_, i)) continue;
       remap_[i - first] = next;
+      if (fused_swept(i)) swept_next.push_back(next);
       data_[next] = data_[i];
       grad_[next] = grad_[i];
       op_[next] = op;
@@ -586,12 +722,25 @@ void Tape::collect() {
         links_[next_link + 1] = moved(links_[from + 1]);
         operands_[next] = {next_link, operands_[i].b};
         next_link += 2;
+      } else if (is_user_op(op)) {  // name, children, then (Custom) the partials
+        const Index from = operands_[i].a, m = operands_[i].b;
+        links_[next_link] = links_[from];
+        for (Index k = 0; k < m; ++k) links_[next_link + 1 + k] = moved(links_[from + 1 + k]);
+        Index width = 1 + m;
+        if (op == Op::Custom) {
+          std::memmove(links_ + next_link + 1 + m, links_ + from + 1 + m, sizeof(Index) * 2 * m);
+          width += 2 * m;
+        }
+        operands_[next] = {next_link, m};
+        next_link += width;
       } else {
         operands_[next] = {moved(operands_[i].a), moved(operands_[i].b)};
       }
       ++next;
     }
     if (next_link != kMaxNodes) links_size_ = next_link;
+    forget_swept_from(first);
+    for (Index j : swept_next) mark_fused_swept(j);
     std::map<Index, std::string> labels;
     for (auto& [i, text] : labels_)
       if (moved(i) != kMaxNodes) labels.emplace_hint(labels.end(), moved(i), std::move(text));
@@ -599,6 +748,7 @@ void Tape::collect() {
     size_ = next;
     if (dirty_lo_ >= first && dirty_lo_ != kMaxNodes) dirty_lo_ = first;
     if (lowest_op_ >= first && lowest_op_ != kMaxNodes) lowest_op_ = first;
+    if (lowest_hook_ >= first && lowest_hook_ != kMaxNodes) lowest_hook_ = first;
     cut(first);
     for (std::size_t k = 0; k < pinned_.size(); ++k) {
       if (!live[k]) continue;
@@ -641,6 +791,7 @@ void Tape::set_label(Index i, std::string label) {
 
 std::string Tape::op_string(Index i) const {
   const Op op = op_[i];
+  if (is_user_op(op)) return op_names_[links_[operands_[i].a]];
   if (op != Op::PowConst) return symbol(op);
   // micrograd writes f'**{other}': "**2" for an int exponent. We print integral exponents as ints.
   const double c = data_[operands_[i].b];

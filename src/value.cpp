@@ -27,6 +27,25 @@ Value linear(const std::vector<Value>& w, const std::vector<Value>& x, const Val
   return Value(t, t.push_linear(b.index_, w.data(), x.data(), static_cast<Value::Index>(w.size())));
 }
 
+Value custom(std::string_view op, double out, std::span<const Value> children,
+             std::span<const double> partials) {
+  if (children.size() != partials.size())
+    throw std::invalid_argument("micrograd::custom: " + std::to_string(children.size()) +
+                                " children but " + std::to_string(partials.size()) +
+                                " local derivatives");
+  Tape& t = Tape::current();
+  static constexpr double kNoPartials = 0.0;  // non-null: null would make a Hook node
+  return Value(t, t.push_user_op(op, out, children.data(),
+                                 partials.empty() ? &kNoPartials : partials.data(),
+                                 static_cast<Value::Index>(children.size())));
+}
+
+Value hook_node(std::string_view op, double out, std::span<const Value> children) {
+  Tape& t = Tape::current();
+  return Value(t, t.push_user_op(op, out, children.data(), nullptr,
+                                 static_cast<Value::Index>(children.size())));
+}
+
 Value Value::offset(Index k) const {
   Tape& t = checked();
   if (std::size_t{index_} + k >= t.size())

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "common.hpp"
+#include "micrograd/gradcheck.hpp"
 #include "micrograd/random.hpp"
 #include "micrograd/value.hpp"
 
@@ -16,6 +17,7 @@ namespace {
 // Every test starts from an empty region of this thread's tape and leaves nothing behind.
 class ValueTest : public ::testing::Test {
  protected:
+  ~ValueTest() override { micrograd::set_backward_semantics(micrograd::Semantics::Micrograd); }
   micrograd::TapeScope scope_;
 };
 
@@ -98,14 +100,40 @@ TEST_F(ValueTest, MicrogradReadmeExample) {
   EXPECT_EQ(f.op_string(), "**2");
 }
 
-TEST_F(ValueTest, DoubleBackwardAccumulatesLeavesOnlyLikePyTorch) {
+TEST_F(ValueTest, DoubleBackwardAddsIntoEveryNodeLikeMicrograd) {
   Value x(3.0, "x");
-  Value z = 2 * x * x;
+  Value t = 2 * x;
+  Value z = t * x;
+  z.backward();
+  EXPECT_EQ(x.grad(), 12.0);
+  EXPECT_EQ(t.grad(), 3.0);
+  z.backward();  // micrograd: z.grad = 1; t.grad 3 + 3 = 6; x.grad 12 + t (6) + 2 * 6 = 30
+  EXPECT_EQ(t.grad(), 6.0);
+  EXPECT_EQ(x.grad(), 30.0);
+  EXPECT_EQ(z.grad(), 1.0);
+}
+
+TEST_F(ValueTest, DoubleBackwardUnderPyTorchSemanticsAccumulatesLeavesOnly) {
+  micrograd::set_backward_semantics(micrograd::Semantics::PyTorch);
+  Value x(3.0, "x");
+  Value t = 2 * x;
+  Value z = t * x;
   z.backward();
   EXPECT_EQ(x.grad(), 12.0);
   z.backward();
-  EXPECT_EQ(x.grad(), 24.0);  // micrograd gives 36: it re-accumulates into the intermediate 2*x
+  EXPECT_EQ(t.grad(), 3.0);  // recomputed
+  EXPECT_EQ(x.grad(), 24.0);
   EXPECT_EQ(z.grad(), 1.0);
+}
+
+TEST_F(ValueTest, BackwardOfALeafSetsItsGradToOneLikeMicrograd) {
+  Value x(3.0);
+  x.backward();
+  x.backward();
+  EXPECT_EQ(x.grad(), 1.0);
+  micrograd::set_backward_semantics(micrograd::Semantics::PyTorch);
+  x.backward();
+  EXPECT_EQ(x.grad(), 2.0);
 }
 
 TEST_F(ValueTest, SecondBackwardFromAnotherRootLeavesUnrelatedGradsAlone) {
@@ -120,11 +148,22 @@ TEST_F(ValueTest, SecondBackwardFromAnotherRootLeavesUnrelatedGradsAlone) {
   EXPECT_EQ(y.grad(), 2.0);
 }
 
-TEST_F(ValueTest, BackwardAfterManualGradWriteRecomputesIntermediates) {
+TEST_F(ValueTest, BackwardAfterManualGradWriteAddsToItLikeMicrograd) {
   Value x(2.0);
   Value h = x * x;
   Value o = h * 3;
   h.grad() = 100.0;  // the lecture sets grads by hand before calling backward
+  o.backward();
+  EXPECT_EQ(h.grad(), 103.0);
+  EXPECT_EQ(x.grad(), 2 * 2.0 * 103.0);  // x * h.grad, twice (x is both operands)
+}
+
+TEST_F(ValueTest, BackwardAfterManualGradWriteRecomputesIntermediatesUnderPyTorchSemantics) {
+  micrograd::set_backward_semantics(micrograd::Semantics::PyTorch);
+  Value x(2.0);
+  Value h = x * x;
+  Value o = h * 3;
+  h.grad() = 100.0;
   o.backward();
   EXPECT_EQ(h.grad(), 3.0);
   EXPECT_EQ(x.grad(), 12.0);
@@ -433,11 +472,17 @@ TEST_F(ValueTest, DenseLayersEqualMicrogradsGraphBitForBit) {
     const DenseNet checked = build_dense_net(act, true);
     micrograd::set_detect_anomaly(false);
     expect_same_numbers(scalar, checked);
-    // A second backward recomputes intermediate grads (the marking path): same numbers again.
+    // A second backward: micrograd's semantics would need the hidden nodes' first gradients,
+    // which a fused neuron does not keep: refused before any grad changes. PyTorch's recompute
+    // intermediate grads (the marking path): the same numbers again.
     micrograd::zero_grad(dense.params1);
     micrograd::zero_grad(dense.params2);
     micrograd::zero_grad(dense.x);
+    EXPECT_THROW(dense.out.backward(), std::logic_error);
+    EXPECT_EQ(dense.params1[0].grad(), 0.0);
+    micrograd::set_backward_semantics(micrograd::Semantics::PyTorch);
     dense.out.backward();
+    micrograd::set_backward_semantics(micrograd::Semantics::Micrograd);
     expect_same_numbers(scalar, dense);
   }
 }
@@ -534,3 +579,163 @@ TEST(Dense, SurvivesRewindAndCollect) {
 }
 
 }  // namespace
+
+// ---- user-defined ops: custom() (local derivatives given) and hook nodes (a callback)
+
+namespace {
+// The lecture's tanh, written by a user: forward value and local derivative side by side.
+Value my_tanh(const Value& x) {
+  const double t = micrograd::detail::lecture_tanh(x.data());
+  return micrograd::custom("tanh", t, {x}, {1 - t * t});
+}
+// A two-operand op: out = a * b^2, d out/d a = b^2, d out/d b = 2ab.
+Value a_b_squared(const Value& a, const Value& b) {
+  const double x = a.data(), y = b.data();
+  return micrograd::custom("ab2", x * y * y, {a, b}, {y * y, 2 * x * y});
+}
+}  // namespace
+
+TEST_F(ValueTest, CustomOpGivesTheLecturesNeuronGradients) {
+  const Neuron z;  // x1=2, x2=0, w1=-3, w2=1, b=6.88...
+  const Value n = z.n();
+  Value o = my_tanh(n);
+  EXPECT_EQ(o.op_string(), "tanh");
+  ASSERT_EQ(o.children().size(), 1u);
+  EXPECT_EQ(o.children()[0].id(), n.id());
+  o.backward();
+  EXPECT_EQ(o.data(), 0.7071067811865476);
+  expect_lecture_neuron_grads(z);
+}
+
+TEST_F(ValueTest, CustomOpMixesWithBuiltInOpsBothWaysBitForBit) {
+  // built-in -> custom -> built-in -> custom, against the same graph of built-in ops
+  auto run = [](bool mine) {
+    micrograd::TapeScope scope;
+    Value a(0.7), b(-1.3);
+    Value h = a * b + 0.5;
+    Value t = mine ? my_tanh(h) : tanh(h);
+    Value u = t * a + b;
+    Value v = mine ? a_b_squared(u, t) : u * (t * t);
+    v.backward();
+    return std::vector<double>{v.data(), a.grad(), b.grad(), h.grad(), t.grad(), u.grad()};
+  };
+  const auto built_in = run(false), own = run(true);
+  EXPECT_EQ(own[0], built_in[0]);
+  for (std::size_t k = 1; k < own.size(); ++k) EXPECT_NEAR(own[k], built_in[k], 1e-14) << k;
+  EXPECT_NE(own[1], 0.0);
+}
+
+TEST(Gradcheck, CustomOps) {
+  using V = std::vector<Value>;
+  for (double a : {-1.7, -0.2, 0.4, 2.5})
+    for (double b : {-0.9, 0.3, 1.6}) {
+      const auto r = micrograd::gradcheck(
+          [](const V& x) { return a_b_squared(my_tanh(x[0] * x[1]), x[0]) + my_tanh(x[1]); },
+          {a, b});
+      EXPECT_TRUE(r.ok) << r.report;
+    }
+  // A wrong local derivative is caught: the check is real.
+  const auto wrong = micrograd::gradcheck(
+      [](const V& x) { return micrograd::custom("bad", x[0].data() * 2, {x[0]}, {3.0}); }, {1.0});
+  EXPECT_FALSE(wrong.ok);
+}
+
+TEST_F(ValueTest, CustomOpRefusesMismatchedSizesAndStaleChildren) {
+  Value a(1.0);
+  const auto size = micrograd::Tape::current().size();
+  const std::vector<Value> children{a, a};
+  const std::vector<double> one{1.0};
+  EXPECT_THROW(micrograd::custom("x", 1.0, children, one), std::invalid_argument);
+  EXPECT_THROW(micrograd::custom("x", 1.0, {Value()}, {1.0}), std::logic_error);
+  EXPECT_EQ(micrograd::Tape::current().size(), size);  // nothing recorded
+  Value stale;
+  {
+    micrograd::TapeScope inner;
+    stale = a * 2.0;
+  }
+  EXPECT_THROW(micrograd::custom("x", 1.0, {stale}, {1.0}), micrograd::StaleValueError);
+  const Value leafish = micrograd::custom("const", 4.0, {}, {});  // no children: a constant
+  EXPECT_EQ(leafish.data(), 4.0);
+  EXPECT_EQ(leafish.op_string(), "const");
+  EXPECT_NO_THROW(leafish.backward());
+}
+
+TEST(UserOps, SurviveCollectAndRewindWithTheirDerivatives) {
+  micrograd::testing::on_fresh_tape([] {
+    micrograd::Tape& tape = micrograd::Tape::current();
+    Value a(0.5), b(2.0);
+    micrograd::PinnedValue pa(a), pb(b);
+    Value garbage = a * 100.0;
+    for (int i = 0; i < 50; ++i) garbage = garbage + 1.0;
+    micrograd::PinnedValue out(a_b_squared(my_tanh(pa.get() * 3.0), pb.get()));
+    tape.collect();  // slides the custom nodes (and their stored derivatives) down
+    EXPECT_LT(tape.size(), 10u);
+    EXPECT_EQ(out.get().op_string(), "ab2");
+    out.get().backward();
+    const double t = micrograd::detail::lecture_tanh(1.5);
+    EXPECT_EQ(out.get().data(), t * 2.0 * 2.0);
+    EXPECT_NEAR(pb.get().grad(), 2 * t * 2.0, 1e-15);
+    EXPECT_NEAR(pa.get().grad(), 4.0 * (1 - t * t) * 3.0, 1e-14);
+    const auto mark = tape.mark();
+    (void)(my_tanh(pa.get()) * my_tanh(pb.get()));
+    tape.rewind(mark);
+    EXPECT_EQ(tape.size(), mark);
+    Value again = my_tanh(pb.get());  // the operand lists were rewound too
+    EXPECT_EQ(again.children()[0].id(), pb.get().id());
+  });
+}
+
+namespace {
+// A C++ BackwardHook: the lecture's closures as one callback per tape; records the visit order.
+struct TanhHook final : micrograd::BackwardHook {
+  std::vector<micrograd::Tape::Index> visited;
+  void run(micrograd::Tape& tape, micrograd::Tape::Index node) override {
+    visited.push_back(node);
+    if (tape.num_children(node) != 1) return;  // the "no _backward" nodes
+    const auto c = tape.child(node, 0);
+    const double t = tape.data(node);
+    tape.grad(c) += (1 - t * t) * tape.grad(node);
+  }
+};
+}  // namespace
+
+TEST(UserOps, HookNodesRunTheirCallbackAtTheirTurn) {
+  micrograd::testing::on_fresh_tape([] {
+    micrograd::Tape& tape = micrograd::Tape::current();
+    TanhHook hook;
+    tape.set_backward_hook(&hook);
+    Value x(0.3), w(-1.2);
+    Value n = x * w;
+    const std::vector<Value> one{n};
+    Value o = micrograd::hook_node("tanh", micrograd::detail::lecture_tanh(n.data()), one);
+    const std::vector<Value> none{};
+    Value unrelated = micrograd::hook_node("k", 1.0, none);  // not reached: never called
+    Value r = o * 2.0;
+    r.backward();
+    ASSERT_EQ(hook.visited.size(), 1u);
+    EXPECT_EQ(hook.visited[0], o.id());
+    const double t = o.data();
+    EXPECT_EQ(x.grad(), 2.0 * (1 - t * t) * w.data());
+    EXPECT_EQ(unrelated.grad(), 0.0);
+    // A hook node whose grad is 0 still runs (micrograd calls every node's _backward).
+    Value dead = micrograd::hook_node("tanh", 0.0, std::vector<Value>{x});
+    Value root = dead * 0.0;
+    hook.visited.clear();
+    root.backward();
+    EXPECT_EQ(hook.visited.size(), 1u);
+    // backward() and collect() from inside a callback are refused with a clear error.
+    struct Nested final : micrograd::BackwardHook {
+      Value root;
+      void run(micrograd::Tape& t, micrograd::Tape::Index) override {
+        EXPECT_THROW(t.collect(), std::logic_error);
+        root.backward();
+      }
+    } nested;
+    tape.set_backward_hook(&nested);
+    nested.root = r;
+    EXPECT_THROW(r.backward(), std::logic_error);
+    EXPECT_FALSE(tape.in_backward());
+    tape.set_backward_hook(nullptr);
+    EXPECT_THROW(r.backward(), std::logic_error);  // a hook node and no hook installed
+  });
+}

@@ -18,11 +18,11 @@ namespace detail {
 inline double pow_exponent_partial(double a, double b, double out) {
   return (a == 0.0 && b >= 0.0) ? 0.0 : out * std::log(a);
 }
-// tanh as the lecture writes it, (e^2a - 1)/(e^2a + 1), so its numbers come out digit for digit
-// (o = 0.7071067811865476 for the lecture's neuron; the C library's tanh gives ...477). Near 0 that
-// formula cancels catastrophically, and past a ~ 355 it gives inf/inf; there std::tanh is used.
+// tanh as the lecture writes it, (e^2a - 1)/(e^2a + 1), everywhere, so its numbers come out digit
+// for digit (o = 0.7071067811865476 for the lecture's neuron; the C library's tanh gives ...477,
+// and differs in the last bit for about half of all inputs). Like the lecture's, it loses
+// relative accuracy near 0 (1e-7 at a = 1e-10). Past a ~ 355 the formula gives inf/inf: 1 there.
 inline double lecture_tanh(double a) {
-  if (std::fabs(a) < 0.5) return std::tanh(a);
   const double e = std::exp(2.0 * a);
   return std::isinf(e) ? 1.0 : (e - 1.0) / (e + 1.0);
 }
@@ -53,7 +53,14 @@ inline double lecture_tanh(double a) {
   /* d out/d b = up, where up = d act/d pre = the matching row above (Relu, Tanh) or 1.          */ \
   X(Dense,     "linear",  -1,    0.0,                          0.0,                     0.0)        \
   X(DenseReLU, "ReLU(linear)", -1, 0.0,                        0.0,                     0.0)        \
-  X(DenseTanh, "tanh(linear)", -1, 0.0,                        0.0,                     0.0)
+  X(DenseTanh, "tanh(linear)", -1, 0.0,                        0.0,                     0.0)        \
+  /* A user-defined op (arity -1, value.hpp's custom()): its value and its local derivatives     */ \
+  /* d out/d child_k are given when it is made and stored with it; backward adds                 */ \
+  /* up * partial_k to child k, for k = 0, 1, ... (micrograd's order: self, then other).        */ \
+  X(Custom,    "custom",  -1,    0.0,                          0.0,                     0.0)        \
+  /* A node whose backward is a callback (Python's `out._backward = f`): Tape::set_backward_hook */ \
+  /* runs it at the node's turn; with no callback it passes nothing (micrograd's lambda: None).  */ \
+  X(Hook,      "hook",    -1,    0.0,                          0.0,                     0.0)
 // clang-format on
 
 enum class Op : std::uint8_t {
@@ -90,6 +97,12 @@ constexpr bool is_nary(Op op) { return arity(op) < 0; }
 constexpr bool is_dense(Op op) {
   return op == Op::Dense || op == Op::DenseReLU || op == Op::DenseTanh;
 }
+// Ops that stand for several of micrograd's nodes (a neuron's hidden `*` and `+` nodes): their
+// hidden nodes' grads are not stored, so micrograd's accumulate-everywhere semantics cannot run a
+// second backward through them (Tape::backward raises instead).
+constexpr bool is_fused(Op op) { return op == Op::Linear || is_dense(op); }
+// Ops whose operands are a list of children (links: op name, children, ...).
+constexpr bool is_user_op(Op op) { return op == Op::Custom || op == Op::Hook; }
 
 namespace detail {
 

@@ -17,6 +17,7 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "micrograd/ops.hpp"
@@ -25,11 +26,31 @@ namespace micrograd {
 
 class Value;
 class PinnedValue;
+class Tape;
 
 // Raised when a Value is used after its node was reclaimed (rewound or collected).
 struct StaleValueError : std::logic_error {
   using std::logic_error::logic_error;
 };
+// What a second backward() does to nodes that already hold a gradient.
+//   Micrograd (the default): exactly micrograd's `backward()`: the root's grad is set to 1 and
+//     every node's gradient, intermediate ones included, is added to what it holds. For z = 2*x*x
+//     at x = 3, x.grad is 12 after one backward() and 30 after a second (intermediate nodes
+//     carried their first gradients into the second pass).
+//   PyTorch: like torch's backward(retain_graph=True): intermediate nodes are recomputed from
+//     zero, leaves accumulate; x.grad is 12 then 24.
+// Both give the same numbers for the first backward of a freshly built graph.
+enum class Semantics : std::uint8_t { Micrograd, PyTorch };
+
+// A callback run by backward() at the turn of each Op::Hook node (Python's `_backward`
+// closures). Called with the tape and the node; it reads and writes grads through the tape.
+struct BackwardHook {
+  virtual void run(Tape& tape, std::uint32_t node) = 0;
+
+ protected:
+  ~BackwardHook() = default;
+};
+
 // Raised by the opt-in non-finite check (set_detect_anomaly) naming the op and labels involved.
 struct NonFiniteError : std::domain_error {
   using std::domain_error::domain_error;
@@ -72,6 +93,16 @@ class Tape {
   // parameter order); input k is node x + k. The caller checks that both runs are live and do not
   // overlap (value.hpp's dense()). Returns the first node; the outputs are consecutive.
   Index push_dense(Op op, Index params, Index nout, Index x, Index nin);
+  // A user-defined node (value.hpp's custom() and Python's Value(data, children, op)): op Custom
+  // with d out/d child_k = partials[k] stored, or op Hook (partials == nullptr), whose backward is
+  // the hook's. `name` is its `_op`. Checks the handles in `children` (live, this tape).
+  Index push_user_op(std::string_view name, double out, const Value* children,
+                     const double* partials, Index n);
+  // Replaces a Hook node's children (Python's `out._prev = {...}`): at most as many as it was
+  // made with, each created before it. Throws std::invalid_argument otherwise.
+  void set_hook_children(Index i, const Value* children, Index n);
+  // Renames a Custom or Hook node's `_op`.
+  void set_user_op_name(Index i, std::string_view name);
 
   // ---- reading nodes
   Index size() const { return size_; }
@@ -81,11 +112,14 @@ class Tape {
   // The children of node i (micrograd's `_prev`, in order): a, b for a binary op, a for a unary
   // one, b, w0, x0, w1, x1, ... for a Linear or Dense node. (PowConst's exponent is not a child.)
   Index num_children(Index i) const {
-    return is_nary(op_[i]) ? 2 * operands_[i].b + 1 : static_cast<Index>(arity(op_[i]));
+    const Op op = op_[i];
+    if (is_user_op(op)) return operands_[i].b;
+    return is_nary(op) ? 2 * operands_[i].b + 1 : static_cast<Index>(arity(op));
   }
   Index child(Index i, Index k) const {
     const Op op = op_[i];
     if (op == Op::Linear) return links_[operands_[i].a + k];
+    if (is_user_op(op)) return links_[operands_[i].a + 1 + k];  // after the name
     if (is_dense(op)) {  // links: first weight, first input; the bias follows the weights
       const Index* run = links_ + operands_[i].a;
       return k == 0 ? run[0] + operands_[i].b : run[(k - 1) % 2] + (k - 1) / 2;
@@ -120,11 +154,22 @@ class Tape {
   }
 
   // ---- gradients
-  // grad(root) = 1, then every ancestor gets d root / d node. Leaves accumulate (PyTorch with
-  // retain_graph=True); intermediate nodes are recomputed, so a second call does not double count.
+  // grad(root) = 1, then every node the root was computed from gets d root / d node, added to the
+  // grad it holds. What a node that already holds a gradient does is set by semantics() (see
+  // Semantics): micrograd's by default. Runs Op::Hook nodes' callbacks at their turn; an
+  // exception from one propagates (the grads written so far stay). Micrograd semantics cannot
+  // pass a second gradient through a fused neuron (Linear, Dense*): that raises
+  // std::logic_error naming the node, before any grad is changed.
   void backward(Index root);
   // The lecture's `node._backward()`: push this node's grad into its operands, nothing else.
   void backward_one(Index i);
+  Semantics semantics() const { return semantics_; }
+  void set_semantics(Semantics s) { semantics_ = s; }
+  // The callback for Op::Hook nodes (nullptr: none; backward then raises at a Hook node).
+  void set_backward_hook(BackwardHook* hook) { hook_ = hook; }
+  BackwardHook* backward_hook() const { return hook_; }
+  // True while backward() runs (a hook may run user code: collect() is refused then).
+  bool in_backward() const { return in_backward_; }
 
   // ---- reclaiming nodes
   Index mark() const { return size_; }
@@ -136,7 +181,7 @@ class Tape {
   // collect() if the tape has grown past twice what survived the last collection (and past a
   // floor).
   void maybe_collect() {
-    if (size_ > collect_threshold_) [[unlikely]]
+    if (size_ > collect_threshold_ && !in_backward_) [[unlikely]]
       collect();
   }
   std::size_t pinned_count() const { return pinned_.size(); }
@@ -175,6 +220,17 @@ class Tape {
   template <class F>
   void for_each_local_derivative(Index i, Op op, double g, F&& f) const;
   void dense_backward(Index i, Op op, double g);
+  void run_hook(Index i);
+  Index checked_child(const Value& v) const;  // v's index; throws if stale or on another tape
+  void mark_fused_swept(Index i) {
+    if (std::size_t{i} / 64 >= swept_.size()) swept_.resize(std::size_t{i} / 64 + 1, 0);
+    swept_[i / 64] |= std::uint64_t{1} << (i % 64);
+  }
+  bool fused_swept(Index i) const {
+    return std::size_t{i} / 64 < swept_.size() && (swept_[i / 64] >> (i % 64) & 1);
+  }
+  void forget_swept_from(Index mark);
+  [[noreturn]] void throw_second_pass_through_fused(Index i) const;
   void cut(Index floor);
   bool is_live_search(Index i, std::uint32_t generation) const;
   void check_forward(Index i) const;
@@ -198,8 +254,11 @@ class Tape {
   double* data_ = nullptr;        // forward value of each node
   double* grad_ = nullptr;        // d root / d node after backward
   Op* op_ = nullptr;              // what made the node (printing, drawing, backward)
-  Operands* operands_ = nullptr;  // Linear, Dense: {first link, number of (w, x) pairs}
-  Index* links_ = nullptr;        // Linear: b, w0, x0, w1, x1, ...; Dense: w0, x0 (runs)
+  Operands* operands_ = nullptr;  // Linear, Dense: {first link, number of (w, x) pairs};
+                                  // Custom, Hook: {first link, number of children}
+  Index* links_ = nullptr;        // Linear: b, w0, x0, w1, x1, ...; Dense: w0, x0 (runs);
+                                  // Custom: name, children, partials (2 links a double);
+                                  // Hook: name, children
   Index size_ = 0;                // nodes in use
   Index committed_ = 0;           // nodes backed by committed memory
   Index links_size_ = 0;          // links in use
@@ -217,7 +276,16 @@ class Tape {
   std::vector<std::uint64_t> reached_;  // bitset scratch for backward and collect
   std::vector<Index> remap_;            // scratch for collect
   std::vector<PinnedValue*> pinned_;
+  // Fused nodes (Linear, Dense*) that passed a gradient on: their hidden nodes now hold grads
+  // micrograd would keep (bit per node; cleared on rewind, remapped by collect).
+  std::vector<std::uint64_t> swept_;
+  std::vector<std::string> op_names_;  // user-defined ops' names (links hold the number)
   Index collect_threshold_ = kMaxNodes;
+  BackwardHook* hook_ = nullptr;
+  Semantics semantics_ = Semantics::Micrograd;
+  bool in_backward_ = false;
+  Index backward_root_ = 0;       // the root of the backward() running (in_backward_)
+  Index lowest_hook_ = kMaxNodes;  // no Hook node below this
   bool detect_anomaly_ = false;
   bool retired_ = false;
 };
@@ -257,6 +325,8 @@ class TapeScope {
 
 // Turns the non-finite check of this thread's tape on or off (PyTorch: set_detect_anomaly).
 inline void set_detect_anomaly(bool on) { Tape::current().set_detect_anomaly(on); }
+// What a second backward() does on this thread's tape (Semantics::Micrograd by default).
+inline void set_backward_semantics(Semantics s) { Tape::current().set_semantics(s); }
 
 namespace detail {
 extern constinit thread_local Tape* this_thread_tape;  // null until Tape::current() first runs

@@ -9,7 +9,9 @@
 #pragma once
 
 #include <cmath>
+#include <initializer_list>
 #include <iosfwd>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -83,6 +85,9 @@ class Value {
   friend class Tape;
   friend Value linear(const std::vector<Value>& w, const std::vector<Value>& x, const Value& b);
   friend Value dense(Op act, const Value& params, Index nout, const Value& x, Index nin);
+  friend Value custom(std::string_view op, double out, std::span<const Value> children,
+                      std::span<const double> partials);
+  friend Value hook_node(std::string_view op, double out, std::span<const Value> children);
   friend bool consecutive(const Value* v, std::size_t n);
   friend struct ColumnRun leaf_run(const std::vector<Value>& v);
 
@@ -120,6 +125,28 @@ inline Value log(const Value& a) { return Value::apply<Op::Log>(a); }
 inline Value tanh(const Value& a) { return Value::apply<Op::Tanh>(a); }
 inline Value relu(const Value& a) { return Value::apply<Op::Relu>(a); }
 inline Value sigmoid(const Value& a) { return Value::apply<Op::Sigmoid>(a); }
+
+// ---- your own ops
+// A user-defined op: one node whose value is `out` and whose local derivatives are
+// d out/d children[k] = partials[k], given together, like a row of ops.hpp:
+//   Value my_tanh(const Value& x) {             // the lecture's tanh, written by hand
+//     const double t = std::tanh(x.data());
+//     return custom("tanh", t, {x}, {1 - t * t});  // forward value, then d out/d x
+//   }
+// backward adds upstream * partials[k] to child k's grad, for k = 0, 1, ... (micrograd's order,
+// self then other). `op` is the node's `_op` (printing, drawing). It mixes with the built-in ops in
+// one graph both ways. Throws std::invalid_argument if the sizes differ, the usual errors for a
+// stale or foreign child.
+Value custom(std::string_view op, double out, std::span<const Value> children,
+             std::span<const double> partials);
+inline Value custom(std::string_view op, double out, std::initializer_list<Value> children,
+                    std::initializer_list<double> partials) {
+  return custom(op, out, std::span<const Value>(children.begin(), children.size()),
+                std::span<const double>(partials.begin(), partials.size()));
+}
+// A node whose backward is a callback: the tape's BackwardHook runs at its turn (how Python's
+// `out._backward = f` works; see Tape::set_backward_hook). Children as for custom().
+Value hook_node(std::string_view op, double out, std::span<const Value> children);
 
 // One node for a neuron's pre-activation: b + w[0]*x[0] + w[1]*x[1] + ..., multiplied and added
 // left to right exactly like micrograd's `sum((wi*xi for ...), self.b)`, so data and every
