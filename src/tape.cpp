@@ -175,11 +175,12 @@ Tape::Index Tape::checked_child(const Value& v) const {
   return v.index_;
 }
 
-// Links of a user op: [name, child_0 .. child_{n-1}] and, for Custom, partial k as two links.
+// Links of a user op: Custom [name, child_0 .. child_{n-1}, partial k as two links each];
+// Hook [name, room, child_0 .. child_{n-1}] (room: how many children it may be given later).
 Tape::Index Tape::push_user_op(std::string_view name, double out, const Value* children,
                                const double* partials, Index n) {
   if (n >= kMaxNodes / 4) throw std::length_error("micrograd: a user op with too many children");
-  const Index width = 1 + n + (partials != nullptr ? 2 * n : 0);
+  const Index width = partials != nullptr ? 1 + 3 * n : 2 + n;
   if (std::size_t{links_committed_} - links_size_ < width) grow_links(width);
   for (Index k = 0; k < n; ++k) checked_child(children[k]);  // throws before any change
   Index id = 0;
@@ -188,7 +189,9 @@ Tape::Index Tape::push_user_op(std::string_view name, double out, const Value* c
   const Index first = links_size_;
   Index* link = links_ + first;
   link[0] = id;
-  for (Index k = 0; k < n; ++k) link[1 + k] = children[k].index_;
+  const Index skip = partials != nullptr ? 1 : 2;  // Hook: its room follows the name
+  if (partials == nullptr) link[1] = n;
+  for (Index k = 0; k < n; ++k) link[skip + k] = children[k].index_;
   if (partials != nullptr) std::memcpy(link + 1 + n, partials, sizeof(double) * n);
   links_size_ = first + width;
   const Index i = push(partials != nullptr ? Op::Custom : Op::Hook, out, first, n);
@@ -200,15 +203,16 @@ void Tape::set_hook_children(Index i, const Value* children, Index n) {
   if (op_[i] != Op::Hook)
     throw std::invalid_argument("micrograd: only a node made as Value(data, children, op) can get "
                                 "new children; " + describe(i) + " was made by a built-in op");
-  if (n > operands_[i].b)
+  const Index room = links_[operands_[i].a + 1];
+  if (n > room)
     throw std::invalid_argument("micrograd: " + describe(i) + " was made with " +
-                                std::to_string(operands_[i].b) + " children; it cannot take " +
+                                std::to_string(room) + " children; it cannot take " +
                                 std::to_string(n) + " (make a new Value(data, children, op))");
   for (Index k = 0; k < n; ++k)
     if (checked_child(children[k]) >= i)
       throw std::invalid_argument("micrograd: a child of " + describe(i) +
                                   " must be created before it (the tape is in creation order)");
-  for (Index k = 0; k < n; ++k) links_[operands_[i].a + 1 + k] = children[k].index_;
+  for (Index k = 0; k < n; ++k) links_[operands_[i].a + 2 + k] = children[k].index_;
   operands_[i].b = n;
 }
 
@@ -589,10 +593,14 @@ void Tape::backward(Index root) {
         "after the first backward() returns");
   if (op_[root] == Op::Leaf) {  // micrograd sets the root's grad to 1; PyTorch adds 1
     grad_[root] = semantics_ == Semantics::Micrograd ? 1.0 : grad_[root] + 1.0;
+    if (track_reached_) {
+      reached_.assign(std::size_t{root} / 64 + 1, 0);
+      set_bit(reached_, root);
+    }
     return;
   }
   // Fresh: no non-leaf below the root holds a gradient and no callback needs calling at grad 0.
-  const bool fresh = dirty_lo_ > root && lowest_hook_ > root;
+  const bool fresh = !track_reached_ && dirty_lo_ > root && lowest_hook_ > root;
   if (!fresh) {  // mark what the root reaches (only those nodes take part, as in micrograd)
     reached_.assign(std::size_t{root} / 64 + 1, 0);
     set_bit(reached_, root);
@@ -722,11 +730,13 @@ void Tape::collect() {
         links_[next_link + 1] = moved(links_[from + 1]);
         operands_[next] = {next_link, operands_[i].b};
         next_link += 2;
-      } else if (is_user_op(op)) {  // name, children, then (Custom) the partials
+      } else if (is_user_op(op)) {  // name, (Hook) room, children, (Custom) the partials
         const Index from = operands_[i].a, m = operands_[i].b;
-        links_[next_link] = links_[from];
-        for (Index k = 0; k < m; ++k) links_[next_link + 1 + k] = moved(links_[from + 1 + k]);
-        Index width = 1 + m;
+        const Index skip = op == Op::Custom ? 1 : 2;
+        const Index room = op == Op::Custom ? m : links_[from + 1];
+        for (Index k = 0; k < skip; ++k) links_[next_link + k] = links_[from + k];
+        for (Index k = 0; k < m; ++k) links_[next_link + skip + k] = moved(links_[from + skip + k]);
+        Index width = skip + room;
         if (op == Op::Custom) {
           std::memmove(links_ + next_link + 1 + m, links_ + from + 1 + m, sizeof(Index) * 2 * m);
           width += 2 * m;

@@ -119,7 +119,8 @@ class Tape {
   Index child(Index i, Index k) const {
     const Op op = op_[i];
     if (op == Op::Linear) return links_[operands_[i].a + k];
-    if (is_user_op(op)) return links_[operands_[i].a + 1 + k];  // after the name
+    if (op == Op::Custom) return links_[operands_[i].a + 1 + k];  // after the name
+    if (op == Op::Hook) return links_[operands_[i].a + 2 + k];    // after the name and room
     if (is_dense(op)) {  // links: first weight, first input; the bias follows the weights
       const Index* run = links_ + operands_[i].a;
       return k == 0 ? run[0] + operands_[i].b : run[(k - 1) % 2] + (k - 1) / 2;
@@ -170,6 +171,12 @@ class Tape {
   BackwardHook* backward_hook() const { return hook_; }
   // True while backward() runs (a hook may run user code: collect() is refused then).
   bool in_backward() const { return in_backward_; }
+  // With track_reached on, every backward() marks the nodes its root reaches (one extra pass), and
+  // reached(i) answers for the last backward() until the next backward() or collect().
+  void set_track_reached(bool on) { track_reached_ = on; }
+  bool reached(Index i) const {
+    return std::size_t{i} / 64 < reached_.size() && (reached_[i / 64] >> (i % 64) & 1);
+  }
 
   // ---- reclaiming nodes
   Index mark() const { return size_; }
@@ -258,7 +265,7 @@ class Tape {
                                   // Custom, Hook: {first link, number of children}
   Index* links_ = nullptr;        // Linear: b, w0, x0, w1, x1, ...; Dense: w0, x0 (runs);
                                   // Custom: name, children, partials (2 links a double);
-                                  // Hook: name, children
+                                  // Hook: name, room for children, children
   Index size_ = 0;                // nodes in use
   Index committed_ = 0;           // nodes backed by committed memory
   Index links_size_ = 0;          // links in use
@@ -284,6 +291,7 @@ class Tape {
   BackwardHook* hook_ = nullptr;
   Semantics semantics_ = Semantics::Micrograd;
   bool in_backward_ = false;
+  bool track_reached_ = false;
   Index backward_root_ = 0;       // the root of the backward() running (in_backward_)
   Index lowest_hook_ = kMaxNodes;  // no Hook node below this
   bool detect_anomaly_ = false;

@@ -10,13 +10,15 @@ Every Value is a node on this thread's tape (C++). Nodes no Python object can re
 reclaimed automatically, so a training loop written exactly like micrograd's runs in bounded
 memory. This package is thin: the compiled module micrograd_cpp._core does the work.
 """
-from .engine import NonFiniteError, StaleValueError, Value, set_detect_anomaly
+from .engine import (NonFiniteError, StaleValueError, Value, get_backward_semantics,
+                     set_backward_semantics, set_detect_anomaly)
 from .graph import draw_dot, trace
 from .nn import MLP, Layer, Module, Neuron
 from . import engine, nn  # noqa: F401  (micrograd's module layout)
 
 __all__ = [
     "Value", "StaleValueError", "NonFiniteError", "set_detect_anomaly",
+    "set_backward_semantics", "get_backward_semantics",
     "Module", "Neuron", "Layer", "MLP",
     "draw_dot", "trace",
 ]

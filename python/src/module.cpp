@@ -46,6 +46,29 @@ PYBIND11_MODULE(_core, m) {
       "set_detect_anomaly", [](bool on) { micrograd::set_detect_anomaly(on); }, py::arg("on"),
       "Raise NonFiniteError as soon as a nan/inf appears in forward or backward (this thread).");
   m.def(
+      "set_backward_semantics",
+      [](const std::string& name) {
+        if (name == "micrograd")
+          micrograd::set_backward_semantics(micrograd::Semantics::Micrograd);
+        else if (name == "pytorch")
+          micrograd::set_backward_semantics(micrograd::Semantics::PyTorch);
+        else
+          throw py::value_error("set_backward_semantics: 'micrograd' or 'pytorch', got '" + name +
+                                "'");
+      },
+      py::arg("name"),
+      "What a second backward() does (this thread): 'micrograd' (the default) adds into every "
+      "node, intermediate ones included, exactly as micrograd; 'pytorch' recomputes intermediate "
+      "nodes and accumulates into leaves only (torch's retain_graph=True).");
+  m.def(
+      "get_backward_semantics",
+      [] {
+        return micrograd::Tape::current().semantics() == micrograd::Semantics::Micrograd
+                   ? "micrograd"
+                   : "pytorch";
+      },
+      "'micrograd' or 'pytorch' (see set_backward_semantics).");
+  m.def(
       "tape_size", [] { return micrograd::Tape::current().size(); },
       "Nodes on this thread's tape (live or not yet reclaimed).");
   m.def(

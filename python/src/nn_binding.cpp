@@ -254,6 +254,7 @@ void bind_nn(py::module_& m) {
           if (v == nullptr)
             throw py::type_error("zero_grad: parameters must be Values, got " + type_name(p));
           v->get().grad() = 0.0;
+          v->grad_int = true;  // micrograd's zero_grad writes the int 0
         }
       },
       "Sets p.grad = 0 for each Value p.");

@@ -89,6 +89,17 @@ void PyValue::throw_thread_ended() {
 // registry, so nothing of ours points into the tape when the engine retires it.
 
 thread_local bool thread_watched = false;
+thread_local std::vector<PyObject*> owned_inputs;
+
+namespace {
+// Runs a Python `_backward` at its node's turn in Tape::backward: the callable the user assigned
+// to the node's `_backward` (kept in the instance's __dict__); none assigned: nothing, like
+// micrograd's default `lambda: None`. A Python exception propagates out of backward().
+struct PythonBackward final : BackwardHook {
+  void run(Tape& tape, std::uint32_t node) override;
+};
+PythonBackward python_backward;
+}  // namespace
 
 namespace {
 void note_thread_end(Tape* tape) {
@@ -113,6 +124,9 @@ void watch_this_thread() {
   });
   if (PyDict_SetItemString(dict, "micrograd_cpp.thread_tape", sentinel.ptr()) != 0)
     throw py::error_already_set();
+  Tape& tape = Tape::current();
+  tape.set_backward_hook(&python_backward);
+  tape.set_track_reached(true);  // grads print as micrograd's ints until a backward reaches them
   thread_watched = true;
 }
 
@@ -150,24 +164,74 @@ bool as_number(PyObject* o, double& out) {
   return true;
 }
 
+// An int as micrograd's arithmetic keeps it: a Python int (or bool) or an integer type such as
+// numpy.int64 (it has __index__ and is not a float).
+bool is_int_number(PyObject* o) {
+  if (PyLong_Check(o)) return true;
+  if (PyFloat_Check(o)) return false;
+  PyNumberMethods* nb = Py_TYPE(o)->tp_as_number;
+  return nb != nullptr && nb->nb_index != nullptr;
+}
+
 bool as_operand(PyObject* o, Operand& out) {
   if (PyValue* v = as_value(o)) {
     out.value = v->get();
     out.is_value = true;
+    out.is_int = v->data_int;
+    note_input(v, o);
     return true;
   }
   out.is_value = false;
-  return as_number(o, out.number);
+  if (!as_number(o, out.number)) return false;
+  out.is_int = is_int_number(o);
+  return true;
 }
 
-py::object wrap_new(const Value& v) { return py::cast(std::make_unique<PyValue>(v)); }
+py::object wrap_new(const Value& v) {
+  auto pv = std::make_unique<PyValue>(v);
+  if (!owned_inputs.empty()) [[unlikely]] {  // computed from Python-owned nodes: keep them
+    py::tuple keep(owned_inputs.size());
+    for (std::size_t k = 0; k < owned_inputs.size(); ++k)
+      keep[k] = py::reinterpret_borrow<py::object>(owned_inputs[k]);
+    pv->keep = std::move(keep);
+    pv->owned = true;
+  }
+  return py::cast(std::move(pv));
+}
 
 py::object wrap(const Value& v) {
   Registry& r = registry(v.tape());
   if (auto it = r.nodes.find(v.id()); it != r.nodes.end())
     return py::cast(it->second, py::return_value_policy::reference);  // finds the live wrapper
-  return wrap_new(v);
+  // A node first seen now (e.g. through _prev): its grad is micrograd's int 0 if still 0.
+  auto pv = std::make_unique<PyValue>(v);
+  pv->grad_int = v.tape().grad(v.id()) == 0.0;
+  return py::cast(std::move(pv));
 }
+
+PyValue* wrapper_of(Tape& tape, Tape::Index node) {
+  Registry& r = registry(tape);
+  auto it = r.nodes.find(node);
+  return it == r.nodes.end() ? nullptr : it->second;
+}
+
+namespace {
+void PythonBackward::run(Tape& tape, std::uint32_t node) {
+  PyValue* pv = wrapper_of(tape, node);
+  if (pv == nullptr)
+    throw std::logic_error("micrograd_cpp: the Python object of " + tape.describe(node) +
+                           " is gone, and its _backward with it (please report this)");
+  py::object self = py::cast(pv, py::return_value_policy::reference);
+  PyObject** dict = _PyObject_GetDictPtr(self.ptr());
+  if (dict == nullptr || *dict == nullptr) return;  // no _backward assigned
+  PyObject* f = PyDict_GetItemString(*dict, "_backward");
+  if (f == nullptr) return;
+  py::object keep_f = py::reinterpret_borrow<py::object>(f);  // the call may reassign it
+  PyObject* r = PyObject_CallNoArgs(f);
+  if (r == nullptr) throw py::error_already_set();
+  Py_DECREF(r);
+}
+}  // namespace
 
 // ---------------------------------------------------------------------------------------------
 // Operators.
@@ -195,6 +259,7 @@ py::object binary(py::handle self, py::handle other) {
   PyValue* a = as_value(self.ptr());
   Operand b;
   if (a == nullptr || !as_operand(other.ptr(), b)) return not_implemented();
+  note_input(a, self.ptr());
   const Value& x = a->get();
   Value out;
   if (b.is_value) {
@@ -266,13 +331,36 @@ py::object binary(py::handle self, py::handle other) {
         break;
     }
   }
-  return wrap_new(out);
+  py::object result = wrap_new(out);
+  // micrograd's Python numbers: + - * of ints and ** with a non-negative int exponent stay ints
+  // (a - b is a + b*-1, a / b is a * b**-1: a float).
+  const bool ints = a->data_int && b.is_int;
+  bool data_int = false;
+  if constexpr (op == Bin::Add || op == Bin::RAdd || op == Bin::Sub || op == Bin::RSub ||
+                op == Bin::Mul || op == Bin::RMul)
+    data_int = ints;
+  if constexpr (op == Bin::Pow) data_int = ints && !b.is_value && b.number >= 0.0;
+  PyValue& r = *result.cast<PyValue*>();
+  r.data_int = data_int;
+  // micrograd's `_op` is f'**{other}': '**2.0' for the float 2.0 (the tape says '**2').
+  if constexpr (op == Bin::Pow) {
+    if (!b.is_value && !b.is_int && PyFloat_Check(other.ptr()) &&
+        b.number == std::floor(b.number) && std::isfinite(b.number))
+      r.op_text = py::str("**" + py::repr(other).cast<std::string>());
+  }
+  return result;
 }
 
-template <Value (*f)(const Value&)>
-py::object unary(PyValue& self) {
+template <Value (*f)(const Value&), bool kReLU = false, bool kNeg = false>
+py::object unary(PyObject* self_object, PyValue& self) {
   prepare();
-  return wrap_new(f(self.get()));
+  note_input(&self, self_object);
+  py::object result = wrap_new(f(self.get()));
+  if constexpr (kReLU || kNeg) {  // micrograd: Value(0 if data < 0 else data); -a is a * -1
+    PyValue& r = *result.cast<PyValue*>();
+    r.data_int = self.data_int || (kReLU && r.get().data() == 0.0 && self.get().data() < 0.0);
+  }
+  return result;
 }
 
 Value neg(const Value& a) { return -a; }
@@ -282,13 +370,20 @@ Value tanh_(const Value& a) { return tanh(a); }
 Value relu_(const Value& a) { return relu(a); }
 Value sigmoid_(const Value& a) { return sigmoid(a); }
 
+// Value(data, _children=(), _op='', label=''), also spelled children=...: with children, a node
+// whose backward is the `_backward` the user assigns (a Hook node), as the lecture builds ops.
 std::unique_ptr<PyValue> make_value(py::handle data, py::handle children, py::handle op,
-                                    py::handle label) {
+                                    py::handle label, py::handle children_kw) {
   const double x = number_or_throw(data, "Value(data)");
-  py::tuple shown_children = py::reinterpret_borrow<py::object>(children).is_none()
-                                 ? py::tuple()
-                                 : py::tuple(py::reinterpret_borrow<py::object>(children));
-  for (py::handle c : shown_children)
+  if (!children_kw.is_none()) {
+    if (!py::reinterpret_borrow<py::object>(children).is_none() && py::len(children) > 0)
+      throw py::type_error("Value(): give the children once, as _children or as children");
+    children = children_kw;
+  }
+  py::tuple kids = py::reinterpret_borrow<py::object>(children).is_none()
+                       ? py::tuple()
+                       : py::tuple(py::reinterpret_borrow<py::object>(children));
+  for (py::handle c : kids)
     if (as_value(c.ptr()) == nullptr)
       throw py::type_error(
           "micrograd_cpp: Value(data, _children): every child must be a Value, got " +
@@ -296,11 +391,27 @@ std::unique_ptr<PyValue> make_value(py::handle data, py::handle children, py::ha
   if (!py::isinstance<py::str>(op)) throw py::type_error("Value(_op=...) must be a str");
   if (!py::isinstance<py::str>(label)) throw py::type_error("Value(label=...) must be a str");
   prepare();
-  auto v = std::make_unique<PyValue>(Value(x));
-  if (!shown_children.empty() || py::len(op) > 0)
-    v->shown = py::make_tuple(std::move(shown_children), py::reinterpret_borrow<py::str>(op));
+  std::unique_ptr<PyValue> v;
+  if (kids.empty()) {
+    v = std::make_unique<PyValue>(Value(x));
+    if (py::len(op) > 0) v->op_text = py::reinterpret_borrow<py::str>(op);
+  } else {
+    std::vector<Value> handles;
+    handles.reserve(kids.size());
+    for (py::handle c : kids) handles.push_back(as_value(c.ptr())->get());
+    v = std::make_unique<PyValue>(hook_node(op.cast<std::string>(), x, handles));
+    v->keep = std::move(kids);  // micrograd's _prev holds its children
+    v->owned = true;
+  }
+  v->data_int = is_int_number(data.ptr());
   if (py::len(label) > 0) v->get().set_label(label.cast<std::string>());
   return v;
+}
+
+// A number as micrograd holds it: an int where its arithmetic kept one (see PyValue).
+PyObject* python_number(double x, bool is_int) {
+  if (is_int && std::isfinite(x) && x == std::floor(x)) return PyLong_FromDouble(x);
+  return PyFloat_FromDouble(x);
 }
 
 // ---- the hot paths as CPython slots
@@ -342,29 +453,47 @@ PyObject* slot_negative(PyObject* a) {
   try {
     PyValue* v = as_value(a);
     if (v == nullptr) Py_RETURN_NOTIMPLEMENTED;
-    return unary<neg>(*v).release().ptr();
+    return unary<neg, false, true>(a, *v).release().ptr();
   } catch (...) {
     return python_error();
   }
 }
 
-template <double& (Value::*field)() const>
-PyObject* get_number(PyObject* self, void*) {
+PyObject* get_data(PyObject* self, void*) {
   try {
-    return PyFloat_FromDouble((as_value(self)->get().*field)());
+    PyValue* v = as_value(self);
+    return python_number(v->get().data(), v->data_int);
   } catch (...) {
     return python_error();
   }
 }
 
-template <double& (Value::*field)() const>
+PyObject* get_grad(PyObject* self, void*) {
+  try {
+    PyValue* v = as_value(self);
+    const Value& h = v->get();
+    return python_number(h.tape().grad(h.id()), v->grad_int);
+  } catch (...) {
+    return python_error();
+  }
+}
+
+template <bool kGrad>
 int set_number(PyObject* self, PyObject* x, void* what) {
   try {
     if (x == nullptr) {
       PyErr_Format(PyExc_AttributeError, "can't delete %s", static_cast<const char*>(what));
       return -1;
     }
-    (as_value(self)->get().*field)() = number_or_throw(x, static_cast<const char*>(what));
+    PyValue* v = as_value(self);
+    const double number = number_or_throw(x, static_cast<const char*>(what));
+    if constexpr (kGrad) {
+      v->get().grad() = number;
+      v->grad_int = is_int_number(x);
+    } else {
+      v->get().data() = number;
+      v->data_int = is_int_number(x);
+    }
     return 0;
   } catch (...) {
     python_error();
@@ -373,13 +502,70 @@ int set_number(PyObject* self, PyObject* x, void* what) {
 }
 
 PyGetSetDef value_getset[] = {
-    {"data", &get_number<&Value::data>, &set_number<&Value::data>, "the node's value",
-     const_cast<char*>("Value.data")},
-    {"grad", &get_number<&Value::grad>, &set_number<&Value::grad>,
-     "d root / d node after backward()", const_cast<char*>("Value.grad")},
+    {"data", &get_data, &set_number<false>, "the node's value", const_cast<char*>("Value.data")},
+    {"grad", &get_grad, &set_number<true>, "d root / d node after backward()",
+     const_cast<char*>("Value.grad")},
 };
 
+// ---- `out._backward = f`, and the garbage collector
+// Assigning `_backward` stores f in the instance's __dict__ (the built-in `_backward` method is a
+// non-data descriptor, so the instance's f wins, as in Python). It is refused, with a clear error,
+// where backward() would not call it: on a node made by a built-in op.
+setattrofunc base_setattro = nullptr;
+traverseproc base_traverse = nullptr;
+inquiry base_clear = nullptr;
+
+int value_setattro(PyObject* self, PyObject* name, PyObject* value) {
+  try {
+    if (value != nullptr && PyUnicode_Check(name) &&
+        PyUnicode_CompareWithASCIIString(name, "_backward") == 0) {
+      PyValue* v = as_value(self);
+      const Op op = v->get().op();
+      if (op != Op::Hook && op != Op::Leaf) {
+        PyErr_Format(PyExc_AttributeError,
+                     "micrograd_cpp: this Value was made by the built-in op '%s', whose backward "
+                     "is built in; to write your own op, make its result with Value(data, "
+                     "(children...), op) and assign _backward to that",
+                     v->get().op_string().c_str());
+        return -1;
+      }
+    }
+  } catch (...) {
+    python_error();
+    return -1;
+  }
+  return base_setattro(self, name, value);
+}
+
+PyValue* holder_or_null(PyObject* self) {
+  auto* inst = reinterpret_cast<py::detail::instance*>(self);
+  return inst->simple_layout ? static_cast<PyValue*>(inst->simple_value_holder[0]) : nullptr;
+}
+
+int value_traverse(PyObject* self, visitproc visit, void* arg) {
+  if (PyValue* v = holder_or_null(self); v != nullptr && v->keep) Py_VISIT(v->keep.ptr());
+  return base_traverse(self, visit, arg);
+}
+
+int value_clear(PyObject* self) {
+  if (PyValue* v = holder_or_null(self); v != nullptr && v->keep) {
+    // A node reachable from a live Python Value keeps its children wrappers through the tape
+    // anyway; only an unreachable cycle is cleared here.
+    py::object gone = std::move(v->keep);
+    v->keep = py::object();
+  }
+  return base_clear(self);
+}
+
 void install_slots(PyTypeObject* type) {
+  base_setattro = type->tp_setattro;
+  type->tp_setattro = &value_setattro;
+  if (type->tp_traverse != nullptr && type->tp_clear != nullptr) {
+    base_traverse = type->tp_traverse;
+    base_clear = type->tp_clear;
+    type->tp_traverse = &value_traverse;
+    type->tp_clear = &value_clear;
+  }
   PyNumberMethods* n = type->tp_as_number;
   n->nb_add = &slot_binary<Bin::Add, Bin::RAdd>;
   n->nb_subtract = &slot_binary<Bin::Sub, Bin::RSub>;
@@ -398,68 +584,158 @@ void install_slots(PyTypeObject* type) {
   PyType_Modified(type);
 }
 
+// repr as micrograd's: f"Value(data={self.data}, grad={self.grad})".
+std::string value_repr(PyValue& v) {
+  const Value& h = v.get();
+  py::object data = py::reinterpret_steal<py::object>(python_number(h.data(), v.data_int));
+  py::object grad =
+      py::reinterpret_steal<py::object>(python_number(h.tape().grad(h.id()), v.grad_int));
+  if (!data || !grad) throw py::error_already_set();
+  return "Value(data=" + py::str(data).cast<std::string>() +
+         ", grad=" + py::str(grad).cast<std::string>() + ")";
+}
+
+// After backward() from `root`: every node it reached now holds a float grad (micrograd adds
+// floats to them), except the root, whose grad micrograd sets to the int 1.
+void note_backward(Tape& tape, PyValue& root) {
+  const Tape::Index r = root.get().id();
+  for (auto& [index, pv] : registry(tape).nodes)
+    if (index <= r && pv->grad_int && tape.reached(index)) pv->grad_int = false;
+  root.grad_int = tape.semantics() == Semantics::Micrograd;
+}
+
 }  // namespace
 
 void bind_value(py::module_& m) {
-  py::class_<PyValue> cls(m, "Value", R"doc(
+  py::class_<PyValue> cls(m, "Value", py::dynamic_attr(), R"doc(
 A scalar with a gradient, micrograd's engine.Value, stored as a node on this thread's tape.
 
-Value(data, _children=(), _op='', label=''): `data` is an int or float (stored as a float).
-Passing `_children`/`_op` makes a node that *shows* those children and op in `_prev`, `_op` and
-draw_dot, but it is a leaf for backward: gradients do not flow through it to the children.
-Values made by operators (+ - * / ** relu tanh exp log sigmoid) are real graph nodes.
+Value(data, _children=(), _op='', label=''): `data` is an int or float. With `_children` (also
+spelled `children=`), the node's children are those Values and its backward is the function you
+assign to `out._backward`, called at the node's turn by backward(), as in the lecture:
+
+    def tanh(self):
+        t = (math.exp(2*self.data) - 1) / (math.exp(2*self.data) + 1)
+        out = Value(t, (self,), 'tanh')
+        def _backward():
+            self.grad += (1 - t**2) * out.grad
+        out._backward = _backward
+        return out
+
+Values made by operators (+ - * / ** relu tanh exp log sigmoid) are built-in nodes.
 )doc");
   value_type = reinterpret_cast<PyTypeObject*>(cls.ptr());
   cls.attr("__module__") = "micrograd_cpp.engine";
 
   cls.def(py::init(&make_value), py::arg("data"), py::arg("_children") = py::tuple(),
-          py::arg("_op") = "", py::arg("label") = "");
+          py::arg("_op") = "", py::arg("label") = "", py::arg("children") = py::none());
 
-  // ---- the node's numbers
+  // ---- the node's numbers (also installed as getset descriptors, see install_slots)
   cls.def_property(
-      "data", [](PyValue& v) { return v.get().data(); },
-      [](PyValue& v, py::handle x) { v.get().data() = number_or_throw(x, "Value.data"); });
+      "data", [](PyValue& v) { return py::reinterpret_steal<py::object>(
+                                   python_number(v.get().data(), v.data_int)); },
+      [](PyValue& v, py::handle x) {
+        v.get().data() = number_or_throw(x, "Value.data");
+        v.data_int = is_int_number(x.ptr());
+      });
   cls.def_property(
-      "grad", [](PyValue& v) { return v.get().grad(); },
-      [](PyValue& v, py::handle x) { v.get().grad() = number_or_throw(x, "Value.grad"); });
+      "grad",
+      [](PyValue& v) {
+        const Value& h = v.get();
+        return py::reinterpret_steal<py::object>(
+            python_number(h.tape().grad(h.id()), v.grad_int));
+      },
+      [](PyValue& v, py::handle x) {
+        v.get().grad() = number_or_throw(x, "Value.grad");
+        v.grad_int = is_int_number(x.ptr());
+      });
   cls.def_property(
       "label", [](PyValue& v) { return v.get().label(); },
       [](PyValue& v, std::string label) { v.get().set_label(std::move(label)); });
 
   // ---- what made it
-  cls.def_property_readonly("_op", [](PyValue& v) -> py::object {
-    if (v.shown) return v.shown[py::int_(1)];
-    return py::str(v.get().op_string());
-  });
-  cls.def_property_readonly(
+  cls.def_property(
+      "_op",
+      [](PyValue& v) -> py::object {
+        if (v.op_text) return v.op_text;
+        return py::str(v.get().op_string());
+      },
+      [](PyValue& v, py::str op) {
+        if (v.get().op() == Op::Hook) {
+          v.get().tape().set_user_op_name(v.get().id(), op.cast<std::string>());
+          v.op_text = py::object();
+        } else {
+          v.op_text = std::move(op);
+        }
+      },
+      "micrograd's _op: '+', '*', '**2', 'tanh', ... ('' for a leaf); assignable (a label).");
+  cls.def_property(
       "_prev",
       [](PyValue& v) -> py::set {
-        if (v.shown) return py::set(v.shown[py::int_(0)]);
         py::set prev;
         for (const Value& c : v.get().children()) prev.add(wrap(c));
         return prev;
+      },
+      [](PyValue& v, py::handle children) {
+        // micrograd's __init__ writes self._prev = set(_children): the same set is accepted
+        // anywhere; new children only on a node made by Value(data, children, op).
+        py::set now;
+        for (const Value& c : v.get().children()) now.add(wrap(c));
+        py::set wanted(py::reinterpret_borrow<py::object>(children));
+        if (now.equal(wanted)) return;
+        std::vector<Value> handles;
+        py::tuple kids(py::len(wanted));
+        std::size_t k = 0;
+        for (py::handle c : wanted) {
+          PyValue* cv = as_value(c.ptr());
+          if (cv == nullptr)
+            throw py::type_error("micrograd_cpp: _prev must hold Values, got " + type_name(c));
+          handles.push_back(cv->get());
+          kids[k++] = c;
+        }
+        if (v.get().op() != Op::Hook)
+          throw py::type_error(
+              "micrograd_cpp: this Value's children are fixed (it was made by a built-in op or "
+              "as a leaf); make a new Value(data, children, op) instead");
+        v.get().tape().set_hook_children(v.get().id(), handles.data(),
+                                         static_cast<Tape::Index>(handles.size()));
+        v.keep = std::move(kids);
       },
       "The operands this node was computed from, as a set (micrograd's _prev).");
   cls.def(
       "_operands",
       [](PyValue& v) -> py::tuple {
-        if (v.shown) return v.shown[py::int_(0)];
         const std::vector<Value> children = v.get().children();
         py::tuple out(children.size());
         for (std::size_t k = 0; k < children.size(); ++k) out[k] = wrap(children[k]);
         return out;
       },
       "The operands in order, as a tuple: a, b for a binary op; b, w0, x0, w1, x1, ... for a "
-      "one-node neuron ('linear', 'ReLU(linear)', 'tanh(linear)').");
+      "one-node neuron ('linear', 'ReLU(linear)', 'tanh(linear)'); the children given to "
+      "Value(data, children, op).");
 
   // ---- gradients
   cls.def(
-      "backward", [](PyValue& v) { v.get().backward(); },
-      "Sets grad = 1 here and d self / d node in every node this one was computed from. Leaves "
-      "accumulate across calls (zero them with zero_grad); intermediate nodes are recomputed.");
+      "backward",
+      [](PyValue& v) {
+        Tape& tape = v.get().tape();
+        v.get().backward();
+        note_backward(tape, v);
+      },
+      "micrograd's backward(): sets grad = 1 here and adds d self / d node to the grad of every "
+      "node this one was computed from (intermediate nodes too: a second call adds again, as in "
+      "micrograd; set_backward_semantics('pytorch') recomputes intermediate nodes instead). Runs "
+      "the _backward you assigned to your own ops at their turn.");
   cls.def(
-      "_backward", [](PyValue& v) { v.get().backward_one(); },
-      "The lecture's node._backward(): pushes this node's grad into its operands, nothing else.");
+      "_backward",
+      [](PyValue& v) {
+        const Value& h = v.get();
+        h.backward_one();
+        for (const Value& c : h.children())
+          if (PyValue* cv = wrapper_of(h.tape(), c.id())) cv->grad_int = false;
+      },
+      "The lecture's node._backward(): pushes this node's grad into its operands, nothing else. "
+      "Assign your own function to it on a node made by Value(data, children, op).");
 
   // ---- operators (reflected forms too; in-place forms rebind, as Python does by default)
   cls.def("__add__", &binary<Bin::Add>, py::is_operator());
@@ -472,14 +748,42 @@ Values made by operators (+ - * / ** relu tanh exp log sigmoid) are real graph n
   cls.def("__rtruediv__", &binary<Bin::RDiv>, py::is_operator());
   cls.def("__pow__", &binary<Bin::Pow>, py::is_operator());
   cls.def("__rpow__", &binary<Bin::RPow>, py::is_operator());
-  cls.def("__neg__", &unary<neg>);
-  cls.def("exp", &unary<exp_>);
-  cls.def("log", &unary<log_>);
-  cls.def("tanh", &unary<tanh_>);
-  cls.def("relu", &unary<relu_>);
-  cls.def("sigmoid", &unary<sigmoid_>);
+  auto method = [](auto f) {
+    return [f](py::handle self) { return f(self.ptr(), *as_value(self.ptr())); };
+  };
+  cls.def("__neg__", method(&unary<neg, false, true>));
+  cls.def("exp", method(&unary<exp_>));
+  cls.def("log", method(&unary<log_>));
+  cls.def("tanh", method(&unary<tanh_>));
+  cls.def("relu", method(&unary<relu_, true>));
+  cls.def("sigmoid", method(&unary<sigmoid_>));
 
-  cls.def("__repr__", [](PyValue& v) { return to_string(v.get()); });
+  cls.def("__repr__", &value_repr);
+
+  // ---- pickle, copy.copy, copy.deepcopy: a leaf with the same data, grad, label and
+  // attributes (the graph it was computed from is not kept, and a _backward is not copied).
+  cls.def(py::pickle(
+      [](py::handle self) {
+        PyValue& v = *as_value(self.ptr());
+        const Value& h = v.get();
+        py::dict attrs;
+        if (PyObject** d = _PyObject_GetDictPtr(self.ptr()); d != nullptr && *d != nullptr)
+          for (auto [k, x] : py::reinterpret_borrow<py::dict>(*d))
+            if (!py::str(k).equal(py::str("_backward"))) attrs[k] = x;
+        return py::make_tuple(h.data(), h.tape().grad(h.id()), h.label(), v.data_int, v.grad_int,
+                              v.op_text ? v.op_text : py::str(""), attrs);
+      },
+      [](py::tuple state) {
+        if (state.size() != 7) throw std::runtime_error("micrograd_cpp: not a pickled Value");
+        prepare();
+        auto v = std::make_unique<PyValue>(Value(state[0].cast<double>()));
+        v->get().grad() = state[1].cast<double>();
+        v->get().set_label(state[2].cast<std::string>());
+        v->data_int = state[3].cast<bool>();
+        v->grad_int = state[4].cast<bool>();
+        if (py::len(state[5]) > 0) v->op_text = state[5];
+        return std::make_pair(std::move(v), state[6].cast<py::dict>());
+      }));
   install_slots(value_type);
 }
 

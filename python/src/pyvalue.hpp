@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <optional>
 #include <unordered_map>
+#include <vector>
 
 #include "micrograd/value.hpp"
 
@@ -43,9 +44,20 @@ struct PyValue {
   std::optional<PinnedValue> pin;
   Tape* tape;               // the tape the node lives on (the handle may be stale: no checks)
   bool registered = false;  // present in its tape's registry
-  // Value(data, _children, _op): the children and op shown by _prev/_op/draw_dot (a tuple
-  // (children, op)), or empty for nodes made by the engine. Such a node is a leaf for backward.
-  py::object shown;
+  // `_op` as the user set it or as micrograd spells it where the tape's differs ('**2.0' for a
+  // float exponent); empty: the tape's op_string().
+  py::object op_text;
+  // Python objects this node's graph needs alive, as micrograd's `_prev` keeps them: set for a
+  // node made by Value(data, children, op) (its children) and for any node computed from such a
+  // "python-owned" node, so a `_backward` closure lives as long as a graph that can reach it.
+  // Visited by the garbage collector (see install_gc in pyvalue.cpp).
+  py::object keep;
+  bool owned = false;  // keep is set: results computed from this node keep it too
+  // micrograd keeps Python ints where its arithmetic does (Value(2).data is 2, grad starts as the
+  // int 0, backward sets the root's grad to the int 1): shown as ints while these are set and
+  // the number is integral.
+  bool data_int = false;
+  bool grad_int = true;
 };
 
 // ---- Python <-> engine
@@ -59,13 +71,26 @@ struct Operand {
   Value value;      // set if is_value
   double number{};  // set otherwise
   bool is_value = false;
+  bool is_int = false;  // an int number, or a Value whose data is a Python int (micrograd's)
 };
 bool as_operand(PyObject* o, Operand& out);
 
+// True for a Python int (or an integer type such as numpy.int64): micrograd keeps those ints.
+bool is_int_number(PyObject* o);
+// The wrapper of node `node`, or nullptr if it has none now.
+PyValue* wrapper_of(Tape& tape, Tape::Index node);
 // The Python object for node v: its existing wrapper, or a new one.
 py::object wrap(const Value& v);
 // A new wrapper for a node just created (it cannot have one yet: skips the registry lookup).
 py::object wrap_new(const Value& v);
+
+// Python-owned Values read as operands since the last prepare(): wrap_new() makes the new node
+// keep them (see PyValue::keep).
+extern thread_local std::vector<PyObject*> owned_inputs;
+inline void note_input(PyValue* v, PyObject* o) {
+  if (v->owned) [[unlikely]]
+    owned_inputs.push_back(o);
+}
 
 // Call at the start of every binding call that may create nodes: reclaims unreachable nodes when
 // the tape has grown enough. Invalidates every unpinned handle, so hold none across it.
@@ -76,6 +101,7 @@ inline Tape& prepare() {
     watch_this_thread();
   Tape& t = Tape::current();
   t.maybe_collect();
+  owned_inputs.clear();
   return t;
 }
 

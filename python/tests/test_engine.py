@@ -120,26 +120,43 @@ def test_micrograd_test_engine_sanity_check():
     assert x.grad == 46.0
 
 
-def test_repr_is_microgradish():
-    assert repr(Value(2.0)) == 'Value(data=2.0, grad=0.0)'
-    assert repr(Value(2)) == 'Value(data=2.0, grad=0.0)'
+def test_repr_is_micrograds_with_its_ints():
+    assert repr(Value(2.0)) == 'Value(data=2.0, grad=0)'  # micrograd's grad starts as the int 0
+    assert repr(Value(2)) == 'Value(data=2, grad=0)'
     v = Value(0.1)
     v.grad = 1e-5
     assert repr(v) == 'Value(data=0.1, grad=1e-05)'
-    assert repr(Value(1e16)) == 'Value(data=1e+16, grad=0.0)'
-    assert repr(Value(-0.0)) == 'Value(data=-0.0, grad=0.0)'
-    assert repr(Value(float('nan'))) == 'Value(data=nan, grad=0.0)'
-    assert repr(Value(1 / 3)) == f'Value(data={1 / 3!r}, grad=0.0)'
-    assert str(Value(2.5)) == 'Value(data=2.5, grad=0.0)'
+    assert repr(Value(1e16)) == 'Value(data=1e+16, grad=0)'
+    assert repr(Value(-0.0)) == 'Value(data=-0.0, grad=0)'
+    assert repr(Value(float('nan'))) == 'Value(data=nan, grad=0)'
+    assert repr(Value(1 / 3)) == f'Value(data={1 / 3!r}, grad=0)'
+    assert str(Value(2.5)) == 'Value(data=2.5, grad=0)'
+    a, b = Value(2), Value(3)
+    assert repr(a * b + 1) == 'Value(data=7, grad=0)'  # int arithmetic stays int
+    assert repr(a / b) == f'Value(data={2 * 3 ** -1!r}, grad=0)'  # a * b**-1: a float
+    assert repr((a - 5).relu()) == 'Value(data=0, grad=0)'  # micrograd's relu: the int 0
+    c = Value(-1.5).relu()
+    assert repr(c) == 'Value(data=0, grad=0)'
+    d = Value(2.0) * 3.0
+    d.backward()
+    assert repr(d) == 'Value(data=6.0, grad=1)'  # backward sets the root's grad to the int 1
+    p = Value(0.5)
+    (p * 2.0).backward()
+    assert repr(p) == 'Value(data=0.5, grad=2.0)'
+    p.grad = 0
+    assert repr(p) == 'Value(data=0.5, grad=0)'
+    p.grad = 0.0
+    assert repr(p) == 'Value(data=0.5, grad=0.0)'
 
 
 def test_data_grad_label_read_write():
     v = Value(1.5)
-    assert isinstance(v.data, float) and isinstance(v.grad, float)
+    assert isinstance(v.data, float) and isinstance(v.grad, int)  # micrograd's types
     v.data = 3
     v.grad = 2
+    assert isinstance(v.data, int) and isinstance(v.grad, int)
     v.data -= 0.5 * v.grad
-    assert v.data == 2.0 and v.grad == 2.0
+    assert v.data == 2.0 and v.grad == 2 and isinstance(v.data, float)
     v.label = 'x'
     assert v.label == 'x'
     with pytest.raises(TypeError):
@@ -228,16 +245,35 @@ def test_children_constructor_only_shows_children():
         Value(1.0, (a, 'x'), '+')
 
 
-def test_double_backward_accumulates_leaves_like_micrograd():
+def test_second_backward_adds_into_every_node_like_micrograd():
     x = Value(3.0)
-    z = 2 * x * x
+    z = 2 * x * x  # t = x*2, then z = t*x
     z.backward()
     assert x.grad == 12.0
-    z.backward()
-    assert x.grad == 24.0
+    z.backward()  # t holds 3 from the first pass and passes 6 on: x gets 6 + 2*6 more
+    assert x.grad == 30.0
     x.grad = 0.0
-    z.backward()
-    assert x.grad == 12.0
+    z.backward()  # t now 9: x = 0 + 6 + 2*9
+    assert x.grad == 24.0
+
+
+def test_pytorch_semantics_recompute_intermediate_nodes():
+    from micrograd_cpp import get_backward_semantics, set_backward_semantics
+    assert get_backward_semantics() == 'micrograd'
+    set_backward_semantics('pytorch')
+    try:
+        x = Value(3.0)
+        z = 2 * x * x
+        z.backward()
+        z.backward()
+        assert x.grad == 24.0  # torch: 12 + 12
+        x.grad = 0.0
+        z.backward()
+        assert x.grad == 12.0
+        with pytest.raises(ValueError, match="micrograd"):
+            set_backward_semantics('tensorflow')
+    finally:
+        set_backward_semantics('micrograd')
 
 
 def test_numbers_of_every_kind():
@@ -332,8 +368,8 @@ def test_operators_and_data_grad_raise_the_engines_errors():
         a.data = "x"
     with pytest.raises(AttributeError):
         del a.grad
-    a.grad = 2  # an int is taken as a float
-    assert a.grad == 2.0 and isinstance(a.grad, float)
+    a.grad = 2  # an int stays an int, as in micrograd
+    assert a.grad == 2 and isinstance(a.grad, int)
     with pytest.raises(TypeError):
         -Value.__new__(Value)
     assert (2 - a).data == 1.0 and (a - 2).data == -1.0 and (2 / Value(4.0)).data == 0.5
