@@ -454,12 +454,14 @@ void Tape::rewind(Index mark, Index links_mark) {
 // k = n-1 .. 0, as the scalar graph's Mul/Add nodes would, then b); the contribution to the
 // operand's grad is upstream * partial. upstream is g, except for a Dense node: there it is
 // g * d act/d pre, rounded first, as the separate activation node would pass it on. Each op loads
-// only the numbers its derivative uses.
-template <class F>
+// only the numbers its derivative uses. kPrimitive: the caller knows op is not n-ary (the sweep's
+// common case skips those tests).
+template <bool kPrimitive, class F>
 [[gnu::always_inline]] inline void Tape::for_each_local_derivative(Index i, Op op, double g,
                                                                    F&& f) const {
   const Index ia = operands_[i].a, ib = operands_[i].b;
-  if (op == Op::Linear) {  // out = b + sum w_k x_k
+  if (kPrimitive) {
+  } else if (op == Op::Linear) {  // out = b + sum w_k x_k
     const Index* link = links_ + ia;
     for (Index k = ib; k-- > 0;) {
       const Index w = link[1 + 2 * k], x = link[2 + 2 * k];
@@ -468,8 +470,7 @@ template <class F>
     }
     f(link[0], g, 1.0);
     return;
-  }
-  if (op == Op::Custom) {  // d out/d child_k stored at record time, after the children
+  } else if (op == Op::Custom) {  // d out/d child_k stored at record time, after the children
     const Index* link = links_ + ia + 1;
     for (Index k = 0; k < ib; ++k) {
       double partial;
@@ -477,9 +478,9 @@ template <class F>
       f(link[k], g, partial);
     }
     return;
-  }
-  if (op == Op::Hook) return;  // its callback runs instead (run_hook)
-  if (is_dense(op)) {  // out = act(b + sum w_k x_k), w and x runs of consecutive nodes
+  } else if (op == Op::Hook) {
+    return;  // its callback runs instead (run_hook)
+  } else if (is_dense(op)) {  // out = act(b + sum w_k x_k), w and x runs of consecutive nodes
     const double up = g * detail::dense_activation_partial(op, data_[i]);
     if (up == 0.0) return;  // the pre-activation node's grad would be 0: it would pass nothing
     const Index w = links_[ia], x = links_[ia + 1];
@@ -523,6 +524,34 @@ void Tape::dense_backward(Index i, Op op, double g) {
   gw[n] += up;  // the bias
 }
 
+// The sweep's step for an n-ary node (Linear, Dense*, Custom, Hook) whose grad is g: its
+// contributions go straight to memory (the sweep's carry is 0 here: it was added into g).
+// Returns the lowest node it may have passed a gradient to.
+template <bool kCheckFinite>
+[[gnu::noinline]] Tape::Index Tape::sweep_nary(Index i, Op op, double g) {
+  Index low = i;
+  if (op == Op::Hook) {
+    run_hook(i);
+    for (Index k = 0, n = operands_[i].b; k < n; ++k) low = std::min(low, child(i, k));
+    return low;
+  }
+  if (is_fused(op) && (!is_dense(op) || detail::dense_activation_partial(op, data_[i]) != 0.0))
+    mark_fused_swept(i);  // its hidden nodes now hold grads (see backward)
+  if (!kCheckFinite && is_dense(op)) {
+    dense_backward(i, op, g);
+    return std::min(links_[operands_[i].a], links_[operands_[i].a + 1]);
+  }
+  for_each_local_derivative<false>(i, op, g, [&](Index operand, double up, double partial) {
+    const double contribution = up * partial;
+    if constexpr (kCheckFinite) {
+      if (!std::isfinite(contribution)) throw_nonfinite_backward(i, operand, up, partial);
+    }
+    low = std::min(low, operand);
+    grad_[operand] += contribution;
+  });
+  return low;
+}
+
 template <bool kOnlyReached, bool kCheckFinite>
 Tape::Index Tape::sweep(Index root) {
   Index lowest = kMaxNodes;  // lowest non-leaf that passed a gradient on
@@ -554,27 +583,20 @@ Tape::Index Tape::sweep(Index root) {
       carry = 0.0;
     }
     const Op op = op_[i];
-    if (is_nary(op)) [[unlikely]] {
-      if (op == Op::Hook) {  // user code: called at its turn even with grad 0, like micrograd
+    if constexpr (kOnlyReached) {  // callback nodes make backward take this path (see backward)
+      if (op == Op::Hook) [[unlikely]] {  // user code: runs even at grad 0, like micrograd
         lowest = i;
-        run_hook(i);
-        for (Index k = 0, n = operands_[i].b; k < n; ++k) frontier = std::min(frontier, child(i, k));
+        frontier = std::min(frontier, sweep_nary<kCheckFinite>(i, op, g));
         continue;
       }
-      if (g == 0.0) continue;
-      if (is_fused(op) && (!is_dense(op) || detail::dense_activation_partial(op, data_[i]) != 0.0))
-        mark_fused_swept(i);  // its hidden nodes now hold grads (see backward)
-      if (!kCheckFinite && is_dense(op)) {
-        lowest = i;
-        dense_backward(i, op, g);
-        frontier = std::min({frontier, links_[operands_[i].a], links_[operands_[i].a + 1]});
-        continue;
-      }
-    } else if (g == 0.0 || op == Op::Leaf) {
+    }
+    if (g == 0.0 || op == Op::Leaf) continue;
+    lowest = i;
+    if (is_nary(op)) [[unlikely]] {  // out of line: keeps this loop's registers for the chain
+      frontier = std::min(frontier, sweep_nary<kCheckFinite>(i, op, g));
       continue;
     }
-    lowest = i;
-    for_each_local_derivative(i, op, g, [&](Index operand, double up, double partial) {
+    for_each_local_derivative<true>(i, op, g, [&](Index operand, double up, double partial) {
       const double contribution = up * partial;
       if constexpr (kCheckFinite) {
         if (!std::isfinite(contribution)) throw_nonfinite_backward(i, operand, up, partial);
@@ -605,13 +627,25 @@ void Tape::backward(Index root) {
     reached_.assign(std::size_t{root} / 64 + 1, 0);
     set_bit(reached_, root);
     const bool recompute = semantics_ == Semantics::PyTorch;
-    for (Index i = root + 1; i-- > 0;) {
+    Index low = root;  // the lowest node marked so far: nothing below it can be reached
+    for (Index i = root + 1; i-- > low;) {
       if (!bit(reached_, i) || op_[i] == Op::Leaf) continue;
       if (recompute)
         grad_[i] = 0.0;
       else if (is_fused(op_[i]) && fused_swept(i)) [[unlikely]]
         throw_second_pass_through_fused(i);  // nothing changed yet
-      for (Index k = 0, n = num_children(i); k < n; ++k) set_bit(reached_, child(i, k));
+      if (is_dense(op_[i])) {  // two runs: n + 1 parameters (weights, bias) and n inputs
+        const Index n = operands_[i].b, w = links_[operands_[i].a], x = links_[operands_[i].a + 1];
+        for (Index k = 0; k <= n; ++k) set_bit(reached_, w + k);
+        for (Index k = 0; k < n; ++k) set_bit(reached_, x + k);
+        low = std::min({low, w, x});
+        continue;
+      }
+      for (Index k = 0, n = num_children(i); k < n; ++k) {
+        const Index c = child(i, k);
+        set_bit(reached_, c);
+        low = std::min(low, c);
+      }
     }
   }
   grad_[root] = 1.0;
@@ -641,7 +675,7 @@ void Tape::backward_one(Index i) {
   }
   const double g = grad_[i];
   if (is_fused(op) && g != 0.0) mark_fused_swept(i);
-  for_each_local_derivative(i, op, g, [&](Index operand, double up, double partial) {
+  for_each_local_derivative<false>(i, op, g, [&](Index operand, double up, double partial) {
     note_grad_written(operand);
     grad_[operand] += up * partial;
   });

@@ -93,7 +93,13 @@ constexpr int arity(Op op) { return kOpArity[static_cast<int>(op)]; }
 constexpr const char* symbol(Op op) { return kOpSymbol[static_cast<int>(op)]; }
 constexpr const char* name(Op op) { return kOpName[static_cast<int>(op)]; }
 // Ops whose operands are a list (Linear) or runs of consecutive nodes (Dense*), not a and b.
-constexpr bool is_nary(Op op) { return arity(op) < 0; }
+// (They are the table's last rows: one comparison, checked below.)
+constexpr bool is_nary(Op op) { return op >= Op::Linear; }
+static_assert([] {
+  for (int k = 0; k < static_cast<int>(Op::Count); ++k)
+    if ((kOpArity[k] < 0) != (k >= static_cast<int>(Op::Linear))) return false;
+  return true;
+}());
 constexpr bool is_dense(Op op) {
   return op == Op::Dense || op == Op::DenseReLU || op == Op::DenseTanh;
 }

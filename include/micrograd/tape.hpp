@@ -224,7 +224,7 @@ class Tape {
   Index commit_target(Index committed, std::size_t needed, const char* what) const;
   void grow(Index nodes);  // commit room for `nodes` more nodes
   void grow_links(Index needed);
-  template <class F>
+  template <bool kPrimitive, class F>
   void for_each_local_derivative(Index i, Op op, double g, F&& f) const;
   void dense_backward(Index i, Op op, double g);
   void run_hook(Index i);
@@ -245,6 +245,8 @@ class Tape {
                                              double partial) const;
   template <bool kOnlyReached, bool kCheckFinite>
   Index sweep(Index root);
+  template <bool kCheckFinite>
+  Index sweep_nary(Index i, Op op, double g);
   void pin(PinnedValue* p);
   void unpin(PinnedValue* p);
   void retire();  // the owning thread ended: free the columns, every handle goes stale

@@ -187,8 +187,11 @@ bool as_operand(PyObject* o, Operand& out) {
   return true;
 }
 
-py::object wrap_new(const Value& v) {
+py::object wrap_new(const Value& v, bool data_int, py::object op_text) {
   auto pv = std::make_unique<PyValue>(v);
+  pv->data_int = data_int;
+  if (op_text) [[unlikely]]
+    pv->op_text = std::move(op_text);
   if (!owned_inputs.empty()) [[unlikely]] {  // computed from Python-owned nodes: keep them
     py::tuple keep(owned_inputs.size());
     for (std::size_t k = 0; k < owned_inputs.size(); ++k)
@@ -331,7 +334,6 @@ py::object binary(py::handle self, py::handle other) {
         break;
     }
   }
-  py::object result = wrap_new(out);
   // micrograd's Python numbers: + - * of ints and ** with a non-negative int exponent stay ints
   // (a - b is a + b*-1, a / b is a * b**-1: a float).
   const bool ints = a->data_int && b.is_int;
@@ -339,28 +341,25 @@ py::object binary(py::handle self, py::handle other) {
   if constexpr (op == Bin::Add || op == Bin::RAdd || op == Bin::Sub || op == Bin::RSub ||
                 op == Bin::Mul || op == Bin::RMul)
     data_int = ints;
-  if constexpr (op == Bin::Pow) data_int = ints && !b.is_value && b.number >= 0.0;
-  PyValue& r = *result.cast<PyValue*>();
-  r.data_int = data_int;
-  // micrograd's `_op` is f'**{other}': '**2.0' for the float 2.0 (the tape says '**2').
+  py::object op_text;
   if constexpr (op == Bin::Pow) {
+    data_int = ints && !b.is_value && b.number >= 0.0;
+    // micrograd's `_op` is f'**{other}': '**2.0' for the float 2.0 (the tape says '**2').
     if (!b.is_value && !b.is_int && PyFloat_Check(other.ptr()) &&
         b.number == std::floor(b.number) && std::isfinite(b.number))
-      r.op_text = py::str("**" + py::repr(other).cast<std::string>());
+      op_text = py::str("**" + py::repr(other).cast<std::string>());
   }
-  return result;
+  return wrap_new(out, data_int, std::move(op_text));
 }
 
 template <Value (*f)(const Value&), bool kReLU = false, bool kNeg = false>
 py::object unary(PyObject* self_object, PyValue& self) {
   prepare();
   note_input(&self, self_object);
-  py::object result = wrap_new(f(self.get()));
-  if constexpr (kReLU || kNeg) {  // micrograd: Value(0 if data < 0 else data); -a is a * -1
-    PyValue& r = *result.cast<PyValue*>();
-    r.data_int = self.data_int || (kReLU && r.get().data() == 0.0 && self.get().data() < 0.0);
-  }
-  return result;
+  const Value out = f(self.get());
+  bool data_int = false;  // micrograd: relu is Value(0 if data < 0 else data); -a is a * -1
+  if constexpr (kReLU || kNeg) data_int = self.data_int || (kReLU && self.get().data() < 0.0);
+  return wrap_new(out, data_int);
 }
 
 Value neg(const Value& a) { return -a; }

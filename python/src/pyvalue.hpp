@@ -82,7 +82,8 @@ PyValue* wrapper_of(Tape& tape, Tape::Index node);
 // The Python object for node v: its existing wrapper, or a new one.
 py::object wrap(const Value& v);
 // A new wrapper for a node just created (it cannot have one yet: skips the registry lookup).
-py::object wrap_new(const Value& v);
+// data_int, op_text: see PyValue.
+py::object wrap_new(const Value& v, bool data_int = false, py::object op_text = {});
 
 // Python-owned Values read as operands since the last prepare(): wrap_new() makes the new node
 // keep them (see PyValue::keep).
