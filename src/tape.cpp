@@ -443,11 +443,12 @@ void Tape::rewind(Index mark, Index links_mark) {
 // ---------------------------------------------------------------------------------------------
 // Backward.
 //
-// Fast path (a fresh graph: every non-leaf below the root has grad 0): one reverse loop. A node
-// with grad 0 is skipped, which also skips every node the root does not reach.
-// Slow path (some non-leaf below the root may hold an old grad, e.g. a second backward): first
-// mark what the root reaches and zero those non-leaves, then the same loop over marked nodes only.
-// Either way leaves accumulate, like PyTorch with retain_graph=True.
+// Fast path (a fresh graph: every non-leaf below the root has grad 0, no callback node): one
+// reverse loop. A node with grad 0 is skipped, which also skips every node the root does not reach.
+// Slow path (some non-leaf below the root may hold an old grad, e.g. a second backward, or a
+// callback node is there): first mark what the root reaches (under PyTorch's semantics also zero
+// those non-leaves), then the same loop over marked nodes only. Micrograd's semantics: every
+// reached node adds to what it holds; PyTorch's: only leaves accumulate across calls.
 
 // Calls f(operand, upstream, d out/d operand) for each child of non-leaf node i, whose grad is g,
 // in the order micrograd's `_backward` adds them (a then b; Linear and Dense: w_k, x_k for
@@ -513,6 +514,8 @@ template <bool kPrimitive, class F>
 void Tape::dense_backward(Index i, Op op, double g) {
   const double up = g * detail::dense_activation_partial(op, data_[i]);
   if (up == 0.0) return;  // a ReLU that was off: the pre-activation node's grad is 0, skipped
+  swept_[i / 64] |= std::uint64_t{1} << (i % 64);  // its hidden nodes now hold grads (backward()
+                                                   // sized swept_ past the root)
   const Index n = operands_[i].b;
   const Index wi = links_[operands_[i].a], xi = links_[operands_[i].a + 1];
   double* __restrict gw = grad_ + wi;
@@ -524,7 +527,8 @@ void Tape::dense_backward(Index i, Op op, double g) {
   gw[n] += up;  // the bias
 }
 
-// The sweep's step for an n-ary node (Linear, Dense*, Custom, Hook) whose grad is g: its
+// The sweep's step for an n-ary node (Linear, Custom, Hook; Dense* under the non-finite check:
+// the sweep calls dense_backward for the others) whose grad is g: its
 // contributions go straight to memory (the sweep's carry is 0 here: it was added into g).
 // Returns the lowest node it may have passed a gradient to.
 template <bool kCheckFinite>
@@ -537,10 +541,6 @@ template <bool kCheckFinite>
   }
   if (is_fused(op) && (!is_dense(op) || detail::dense_activation_partial(op, data_[i]) != 0.0))
     mark_fused_swept(i);  // its hidden nodes now hold grads (see backward)
-  if (!kCheckFinite && is_dense(op)) {
-    dense_backward(i, op, g);
-    return std::min(links_[operands_[i].a], links_[operands_[i].a + 1]);
-  }
   for_each_local_derivative<false>(i, op, g, [&](Index operand, double up, double partial) {
     const double contribution = up * partial;
     if constexpr (kCheckFinite) {
@@ -593,7 +593,12 @@ Tape::Index Tape::sweep(Index root) {
     if (g == 0.0 || op == Op::Leaf) continue;
     lowest = i;
     if (is_nary(op)) [[unlikely]] {  // out of line: keeps this loop's registers for the chain
-      frontier = std::min(frontier, sweep_nary<kCheckFinite>(i, op, g));
+      if (!kCheckFinite && is_dense(op)) {  // a layer's neuron: two vectorized loops
+        dense_backward(i, op, g);
+        frontier = std::min({frontier, links_[operands_[i].a], links_[operands_[i].a + 1]});
+      } else {
+        frontier = std::min(frontier, sweep_nary<kCheckFinite>(i, op, g));
+      }
       continue;
     }
     for_each_local_derivative<true>(i, op, g, [&](Index operand, double up, double partial) {
@@ -606,6 +611,18 @@ Tape::Index Tape::sweep(Index root) {
   }
   if (carry != 0.0) grad_[i] += carry;  // the loop stopped above a leaf that is still owed this
   return lowest;
+}
+
+// f(c) for each child c of node i, in no particular order; a dense node's two runs directly.
+template <class F>
+void Tape::for_each_child(Index i, F&& f) const {
+  if (is_dense(op_[i])) {  // n + 1 parameters (weights, then the bias) and n inputs
+    const Index n = operands_[i].b, w = links_[operands_[i].a], x = links_[operands_[i].a + 1];
+    for (Index k = 0; k <= n; ++k) f(w + k);
+    for (Index k = 0; k < n; ++k) f(x + k);
+    return;
+  }
+  for (Index k = 0, n = num_children(i); k < n; ++k) f(child(i, k));
 }
 
 void Tape::backward(Index root) {
@@ -634,21 +651,14 @@ void Tape::backward(Index root) {
         grad_[i] = 0.0;
       else if (is_fused(op_[i]) && fused_swept(i)) [[unlikely]]
         throw_second_pass_through_fused(i);  // nothing changed yet
-      if (is_dense(op_[i])) {  // two runs: n + 1 parameters (weights, bias) and n inputs
-        const Index n = operands_[i].b, w = links_[operands_[i].a], x = links_[operands_[i].a + 1];
-        for (Index k = 0; k <= n; ++k) set_bit(reached_, w + k);
-        for (Index k = 0; k < n; ++k) set_bit(reached_, x + k);
-        low = std::min({low, w, x});
-        continue;
-      }
-      for (Index k = 0, n = num_children(i); k < n; ++k) {
-        const Index c = child(i, k);
+      for_each_child(i, [&](Index c) {
         set_bit(reached_, c);
         low = std::min(low, c);
-      }
+      });
     }
   }
   grad_[root] = 1.0;
+  if (swept_.size() <= root / 64) swept_.resize(root / 64 + 1, 0);  // dense_backward marks
   in_backward_ = true;
   backward_root_ = root;
   Index lowest;
@@ -726,7 +736,7 @@ void Tape::collect() {
   for (Index i = n; i-- > 0;) {
     if (!bit(reached_, i) || op_[i] == Op::Leaf) continue;
     if (is_nary(op_[i])) {
-      for (Index k = 0, m = num_children(i); k < m; ++k) set_bit(reached_, child(i, k));
+      for_each_child(i, [this](Index c) { set_bit(reached_, c); });
     } else {
       set_bit(reached_, operands_[i].a);
       set_bit(reached_, operands_[i].b);  // also PowConst's exponent, which is not a child
@@ -747,18 +757,21 @@ void Tape::collect() {
       if (is_nary(op) && next_link == kMaxNodes) next_link = operands_[i].a;
       if (!bit(reached_, i)) continue;
       remap_[i - first] = next;
-      if (fused_swept(i)) swept_next.push_back(next);
       data_[next] = data_[i];
       grad_[next] = grad_[i];
       op_[next] = op;
       if (op == Op::Leaf) {
         operands_[next] = {next, next};
+      } else if (!is_nary(op)) {
+        operands_[next] = {moved(operands_[i].a), moved(operands_[i].b)};
       } else if (op == Op::Linear) {
+        if (fused_swept(i)) swept_next.push_back(next);
         const Index from = operands_[i].a, pairs = operands_[i].b;
         for (Index k = 0; k < 2 * pairs + 1; ++k) links_[next_link + k] = moved(links_[from + k]);
         operands_[next] = {next_link, pairs};
         next_link += 2 * pairs + 1;
       } else if (is_dense(op)) {
+        if (fused_swept(i)) swept_next.push_back(next);
         const Index from = operands_[i].a;
         links_[next_link] = moved(links_[from]);
         links_[next_link + 1] = moved(links_[from + 1]);
@@ -777,8 +790,6 @@ void Tape::collect() {
         }
         operands_[next] = {next_link, m};
         next_link += width;
-      } else {
-        operands_[next] = {moved(operands_[i].a), moved(operands_[i].b)};
       }
       ++next;
     }

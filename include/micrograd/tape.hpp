@@ -247,6 +247,8 @@ class Tape {
   Index sweep(Index root);
   template <bool kCheckFinite>
   Index sweep_nary(Index i, Op op, double g);
+  template <class F>
+  void for_each_child(Index i, F&& f) const;
   void pin(PinnedValue* p);
   void unpin(PinnedValue* p);
   void retire();  // the owning thread ended: free the columns, every handle goes stale

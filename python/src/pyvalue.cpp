@@ -187,6 +187,15 @@ bool as_operand(PyObject* o, Operand& out) {
   return true;
 }
 
+// Performance: a Value with no attributes of its own and nothing kept cannot be part of a
+// reference cycle, so it is taken off the garbage collector's lists (as CPython does for tuples of
+// numbers); the collector then has far fewer objects to scan. It goes back on them as soon as it
+// may hold references: an attribute is set, or _prev is assigned (track()).
+void untrack(PyObject* o) { PyObject_GC_UnTrack(o); }
+void track(PyObject* o) {
+  if (!PyObject_GC_IsTracked(o)) PyObject_GC_Track(o);
+}
+
 py::object wrap_new(const Value& v, bool data_int, py::object op_text) {
   auto pv = std::make_unique<PyValue>(v);
   pv->data_int = data_int;
@@ -199,7 +208,10 @@ py::object wrap_new(const Value& v, bool data_int, py::object op_text) {
     pv->keep = std::move(keep);
     pv->owned = true;
   }
-  return py::cast(std::move(pv));
+  const bool owned = pv->owned;
+  py::object o = py::cast(std::move(pv));
+  if (!owned) untrack(o.ptr());
+  return o;
 }
 
 py::object wrap(const Value& v) {
@@ -209,7 +221,9 @@ py::object wrap(const Value& v) {
   // A node first seen now (e.g. through _prev): its grad is micrograd's int 0 if still 0.
   auto pv = std::make_unique<PyValue>(v);
   pv->grad_int = v.tape().grad(v.id()) == 0.0;
-  return py::cast(std::move(pv));
+  py::object o = py::cast(std::move(pv));
+  untrack(o.ptr());
+  return o;
 }
 
 PyValue* wrapper_of(Tape& tape, Tape::Index node) {
@@ -515,6 +529,12 @@ traverseproc base_traverse = nullptr;
 inquiry base_clear = nullptr;
 
 int value_setattro(PyObject* self, PyObject* name, PyObject* value) {
+  // Anything but a data descriptor (data, grad, label, _op, _prev) lands in the instance's
+  // __dict__, which may then hold references: back on the collector's lists (see untrack).
+  if (PyObject* d = _PyType_Lookup(Py_TYPE(self), name);
+      d == nullptr || Py_TYPE(d)->tp_descr_set == nullptr ||
+      (PyUnicode_Check(name) && PyUnicode_CompareWithASCIIString(name, "__dict__") == 0))
+    track(self);
   try {
     if (value != nullptr && PyUnicode_Check(name) &&
         PyUnicode_CompareWithASCIIString(name, "_backward") == 0) {
@@ -699,6 +719,7 @@ Values made by operators (+ - * / ** relu tanh exp log sigmoid) are built-in nod
         v.get().tape().set_hook_children(v.get().id(), handles.data(),
                                          static_cast<Tape::Index>(handles.size()));
         v.keep = std::move(kids);
+        v.owned = true;
       },
       "The operands this node was computed from, as a set (micrograd's _prev).");
   cls.def(
