@@ -89,7 +89,7 @@ void PyValue::throw_thread_ended() {
 // registry, so nothing of ours points into the tape when the engine retires it.
 
 thread_local bool thread_watched = false;
-thread_local std::vector<PyObject*> owned_inputs;
+std::vector<PyObject*> owned_inputs;  // used with the GIL held (no TLS lookup)
 
 namespace {
 // Runs a Python `_backward` at its node's turn in Tape::backward: the callable the user assigned
@@ -528,16 +528,23 @@ setattrofunc base_setattro = nullptr;
 traverseproc base_traverse = nullptr;
 inquiry base_clear = nullptr;
 
+bool is_name(PyObject* name, PyObject* interned, const char* text) {
+  return name == interned ||
+         (PyUnicode_Check(name) && PyUnicode_CompareWithASCIIString(name, text) == 0);
+}
+
 int value_setattro(PyObject* self, PyObject* name, PyObject* value) {
-  // Anything but a data descriptor (data, grad, label, _op, _prev) lands in the instance's
-  // __dict__, which may then hold references: back on the collector's lists (see untrack).
+  static PyObject* const dict_name = PyUnicode_InternFromString("__dict__");
+  static PyObject* const backward_name = PyUnicode_InternFromString("_backward");
+  // data, grad, label, _op, _prev are data descriptors (the hot case: p.data -= ...); anything
+  // else lands in the instance's __dict__, which may then hold references: back on the
+  // collector's lists (see untrack).
   if (PyObject* d = _PyType_Lookup(Py_TYPE(self), name);
-      d == nullptr || Py_TYPE(d)->tp_descr_set == nullptr ||
-      (PyUnicode_Check(name) && PyUnicode_CompareWithASCIIString(name, "__dict__") == 0))
-    track(self);
+      d != nullptr && Py_TYPE(d)->tp_descr_set != nullptr && !is_name(name, dict_name, "__dict__"))
+    return base_setattro(self, name, value);
+  track(self);
   try {
-    if (value != nullptr && PyUnicode_Check(name) &&
-        PyUnicode_CompareWithASCIIString(name, "_backward") == 0) {
+    if (value != nullptr && is_name(name, backward_name, "_backward")) {
       PyValue* v = as_value(self);
       const Op op = v->get().op();
       if (op != Op::Hook && op != Op::Leaf) {
@@ -791,7 +798,7 @@ Values made by operators (+ - * / ** relu tanh exp log sigmoid) are built-in nod
           for (auto [k, x] : py::reinterpret_borrow<py::dict>(*d))
             if (!py::str(k).equal(py::str("_backward"))) attrs[k] = x;
         return py::make_tuple(h.data(), h.tape().grad(h.id()), h.label(), v.data_int, v.grad_int,
-                              v.op_text ? v.op_text : py::str(""), attrs);
+                              v.op_text ? v.op_text : py::str(h.op_string()), attrs);
       },
       [](py::tuple state) {
         if (state.size() != 7) throw std::runtime_error("micrograd_cpp: not a pickled Value");

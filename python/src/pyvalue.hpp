@@ -87,7 +87,7 @@ py::object wrap_new(const Value& v, bool data_int = false, py::object op_text = 
 
 // Python-owned Values read as operands since the last prepare(): wrap_new() makes the new node
 // keep them (see PyValue::keep).
-extern thread_local std::vector<PyObject*> owned_inputs;
+extern std::vector<PyObject*> owned_inputs;  // used with the GIL held (no TLS lookup)
 inline void note_input(PyValue* v, PyObject* o) {
   if (v->owned) [[unlikely]]
     owned_inputs.push_back(o);

@@ -16,6 +16,10 @@ from micrograd_cpp.engine import Value
 from micrograd_cpp.nn import MLP
 
 
+class Sub(Value):
+    """A subclass at module level (pickle finds classes by name)."""
+
+
 def mytanh(self):
     t = (math.exp(2 * self.data) - 1) / (math.exp(2 * self.data) + 1)
     out = Value(t, (self,), 'tanh')
@@ -194,6 +198,10 @@ def test_pickle_and_copy_of_values_and_models():
         assert v.data == 2.5
     i = pickle.loads(pickle.dumps(Value(3)))
     assert repr(i) == 'Value(data=3, grad=0)'
+    t = pickle.loads(pickle.dumps(mytanh(Value(0.5))))
+    assert t._op == 'tanh' and t._prev == set() and t.data == mytanh(Value(0.5)).data
+    s = copy.deepcopy(pickle.loads(pickle.dumps(Sub(1.5))))
+    assert type(s) is Sub and s.data == 1.5
     model = MLP(3, [4, 4, 1])
     x = [0.5, -1.0, 2.0]
     for m in (pickle.loads(pickle.dumps(model)), copy.deepcopy(model)):
