@@ -201,8 +201,10 @@ Tape::Index Tape::push_user_op(std::string_view name, double out, const Value* c
 
 void Tape::set_hook_children(Index i, const Value* children, Index n) {
   if (op_[i] != Op::Hook)
-    throw std::invalid_argument("micrograd: only a node made as Value(data, children, op) can get "
-                                "new children; " + describe(i) + " was made by a built-in op");
+    throw std::invalid_argument(
+        "micrograd: only a node made as Value(data, children, op) can get "
+        "new children; " +
+        describe(i) + " was made by a built-in op");
   const Index room = links_[operands_[i].a + 1];
   if (n > room)
     throw std::invalid_argument("micrograd: " + describe(i) + " was made with " +
@@ -480,7 +482,7 @@ template <bool kPrimitive, class F>
     }
     return;
   } else if (op == Op::Hook) {
-    return;  // its callback runs instead (run_hook)
+    return;                   // its callback runs instead (run_hook)
   } else if (is_dense(op)) {  // out = act(b + sum w_k x_k), w and x runs of consecutive nodes
     const double up = g * detail::dense_activation_partial(op, data_[i]);
     if (up == 0.0) return;  // the pre-activation node's grad would be 0: it would pass nothing

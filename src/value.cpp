@@ -35,9 +35,9 @@ Value custom(std::string_view op, double out, std::span<const Value> children,
                                 " local derivatives");
   Tape& t = Tape::current();
   static constexpr double kNoPartials = 0.0;  // non-null: null would make a Hook node
-  return Value(t, t.push_user_op(op, out, children.data(),
-                                 partials.empty() ? &kNoPartials : partials.data(),
-                                 static_cast<Value::Index>(children.size())));
+  return Value(
+      t, t.push_user_op(op, out, children.data(), partials.empty() ? &kNoPartials : partials.data(),
+                        static_cast<Value::Index>(children.size())));
 }
 
 Value hook_node(std::string_view op, double out, std::span<const Value> children) {

@@ -296,7 +296,7 @@ class Tape {
   Semantics semantics_ = Semantics::Micrograd;
   bool in_backward_ = false;
   bool track_reached_ = false;
-  Index backward_root_ = 0;       // the root of the backward() running (in_backward_)
+  Index backward_root_ = 0;        // the root of the backward() running (in_backward_)
   Index lowest_hook_ = kMaxNodes;  // no Hook node below this
   bool detect_anomaly_ = false;
   bool retired_ = false;

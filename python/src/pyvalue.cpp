@@ -7,6 +7,7 @@
 // Not here: nn forward passes (nn_binding.cpp), drawing (micrograd_cpp/graph.py).
 #include "pyvalue.hpp"
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <utility>
@@ -533,6 +534,11 @@ bool is_name(PyObject* name, PyObject* interned, const char* text) {
          (PyUnicode_Check(name) && PyUnicode_CompareWithASCIIString(name, text) == 0);
 }
 
+PyValue* holder_or_null(PyObject* self) {
+  auto* inst = reinterpret_cast<py::detail::instance*>(self);
+  return inst->simple_layout ? static_cast<PyValue*>(inst->simple_value_holder[0]) : nullptr;
+}
+
 int value_setattro(PyObject* self, PyObject* name, PyObject* value) {
   static PyObject* const dict_name = PyUnicode_InternFromString("__dict__");
   static PyObject* const backward_name = PyUnicode_InternFromString("_backward");
@@ -543,6 +549,7 @@ int value_setattro(PyObject* self, PyObject* name, PyObject* value) {
       d != nullptr && Py_TYPE(d)->tp_descr_set != nullptr && !is_name(name, dict_name, "__dict__"))
     return base_setattro(self, name, value);
   track(self);
+  if (PyValue* v = holder_or_null(self)) v->has_attrs = true;
   try {
     if (value != nullptr && is_name(name, backward_name, "_backward")) {
       PyValue* v = as_value(self);
@@ -561,11 +568,6 @@ int value_setattro(PyObject* self, PyObject* name, PyObject* value) {
     return -1;
   }
   return base_setattro(self, name, value);
-}
-
-PyValue* holder_or_null(PyObject* self) {
-  auto* inst = reinterpret_cast<py::detail::instance*>(self);
-  return inst->simple_layout ? static_cast<PyValue*>(inst->simple_value_holder[0]) : nullptr;
 }
 
 int value_traverse(PyObject* self, visitproc visit, void* arg) {
@@ -623,11 +625,29 @@ std::string value_repr(PyValue& v) {
 
 // After backward() from `root`: every node it reached now holds a float grad (micrograd adds
 // floats to them), except the root, whose grad micrograd sets to the int 1.
+// Also runs the `_backward` a user gave a leaf (micrograd calls every reached node's, leaves
+// included; the tape calls only those of nodes made with children): after the sweep, from the
+// highest node down, as reverse creation order would.
 void note_backward(Tape& tape, PyValue& root) {
   const Tape::Index r = root.get().id();
-  for (auto& [index, pv] : registry(tape).nodes)
-    if (index <= r && pv->grad_int && tape.reached(index)) pv->grad_int = false;
+  std::vector<std::pair<Tape::Index, PyValue*>> leaf_callbacks;
+  for (auto& [index, pv] : registry(tape).nodes) {
+    if (index > r || !tape.reached(index)) continue;
+    if (pv->grad_int && index != r) pv->grad_int = false;
+    if (pv->has_attrs && tape.op(index) == Op::Leaf) [[unlikely]] {
+      py::object self = py::cast(pv, py::return_value_policy::reference);
+      PyObject** dict = _PyObject_GetDictPtr(self.ptr());
+      if (dict != nullptr && *dict != nullptr && PyDict_GetItemString(*dict, "_backward"))
+        leaf_callbacks.emplace_back(index, pv);
+    }
+  }
   root.grad_int = tape.semantics() == Semantics::Micrograd;
+  std::sort(leaf_callbacks.begin(), leaf_callbacks.end(),
+            [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (auto& [index, pv] : leaf_callbacks) {
+    py::object self = py::cast(pv, py::return_value_policy::reference);
+    self.attr("_backward")();
+  }
 }
 
 }  // namespace
@@ -658,8 +678,10 @@ Values made by operators (+ - * / ** relu tanh exp log sigmoid) are built-in nod
 
   // ---- the node's numbers (also installed as getset descriptors, see install_slots)
   cls.def_property(
-      "data", [](PyValue& v) { return py::reinterpret_steal<py::object>(
-                                   python_number(v.get().data(), v.data_int)); },
+      "data",
+      [](PyValue& v) {
+        return py::reinterpret_steal<py::object>(python_number(v.get().data(), v.data_int));
+      },
       [](PyValue& v, py::handle x) {
         v.get().data() = number_or_throw(x, "Value.data");
         v.data_int = is_int_number(x.ptr());
@@ -668,8 +690,7 @@ Values made by operators (+ - * / ** relu tanh exp log sigmoid) are built-in nod
       "grad",
       [](PyValue& v) {
         const Value& h = v.get();
-        return py::reinterpret_steal<py::object>(
-            python_number(h.tape().grad(h.id()), v.grad_int));
+        return py::reinterpret_steal<py::object>(python_number(h.tape().grad(h.id()), v.grad_int));
       },
       [](PyValue& v, py::handle x) {
         v.get().grad() = number_or_throw(x, "Value.grad");

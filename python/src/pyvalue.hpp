@@ -52,7 +52,8 @@ struct PyValue {
   // "python-owned" node, so a `_backward` closure lives as long as a graph that can reach it.
   // Visited by the garbage collector (see install_gc in pyvalue.cpp).
   py::object keep;
-  bool owned = false;  // keep is set: results computed from this node keep it too
+  bool owned = false;      // keep is set: results computed from this node keep it too
+  bool has_attrs = false;  // an attribute of the user's was set (its __dict__ may hold _backward)
   // micrograd keeps Python ints where its arithmetic does (Value(2).data is 2, grad starts as the
   // int 0, backward sets the root's grad to the int 1): shown as ints while these are set and
   // the number is integral.

@@ -124,7 +124,10 @@ def test_backward_errors_are_clear_and_leave_a_usable_tape():
     assert x.grad == 5.0
     with pytest.raises(AttributeError, match="built-in op '\\*'"):
         w._backward = lambda: None
-    x._backward = lambda: None  # a leaf's: allowed (micrograd's __init__ writes one)
+    calls = []
+    x._backward = lambda: calls.append(x.grad)  # a leaf's: called too, as micrograd does
+    (x * 2.0).backward()
+    assert calls == [x.grad] and x.grad == 7.0
 
 
 def test_a_subclass_written_like_micrograd():
