@@ -5,6 +5,7 @@
 // Not here: the Value class (pyvalue.cpp), nn forward passes (nn_binding.cpp), data sets, losses
 // and optimizers (train_binding.cpp), and the public
 // names, which the pure-Python package re-exports (micrograd_cpp/__init__.py).
+#include <algorithm>
 #include <exception>
 
 #include "pyvalue.hpp"
@@ -40,6 +41,31 @@ PYBIND11_MODULE(_core, m) {
   bind_value(m);
   bind_nn(m);
   bind_train(m);
+  // An object made with Cls.__new__(Cls) and never initialised has no C++ object inside: every
+  // attribute of it (methods, properties) raises TypeError instead of reaching a null pointer.
+  // Pickle protocols 0 and 1 (and __reduce__) go through copyreg._reduce_ex, which makes a
+  // pybind11 base object and ends the process (pybind11 throws inside a C callback). Our reduce
+  // is protocol 2's for every protocol: the class, then the state; a class without state of its
+  // own (the optimizers) cannot be pickled.
+  py::object newobj = py::module_::import("copyreg").attr("__newobj__");
+  for (const char* name : {"Value", "SGD", "Adam", "AdamW"}) {
+    py::object cls = m.attr(name);
+    refuse_uninitialised(reinterpret_cast<PyTypeObject*>(cls.ptr()));
+    const bool has_state = py::hasattr(cls, "__getstate__") &&
+                           PyDict_GetItemString(reinterpret_cast<PyTypeObject*>(cls.ptr())->tp_dict,
+                                                "__getstate__") != nullptr;
+    auto reduce = [newobj, has_state](py::handle self) -> py::object {
+      if (!has_state)
+        throw py::type_error(std::string("cannot pickle '") + Py_TYPE(self.ptr())->tp_name +
+                             "' object");
+      py::handle type(reinterpret_cast<PyObject*>(Py_TYPE(self.ptr())));
+      return py::make_tuple(newobj, py::make_tuple(type), self.attr("__getstate__")());
+    };
+    cls.attr("__reduce_ex__") =
+        py::cpp_function([reduce](py::handle self, int) { return reduce(self); },
+                         py::is_method(cls), py::arg("protocol"));
+    cls.attr("__reduce__") = py::cpp_function(reduce, py::is_method(cls));
+  }
 
   // ---- this thread's tape
   m.def(

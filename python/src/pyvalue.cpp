@@ -8,6 +8,7 @@
 #include "pyvalue.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <utility>
@@ -613,7 +614,8 @@ void install_slots(PyTypeObject* type) {
 }
 
 // repr as micrograd's: f"Value(data={self.data}, grad={self.grad})".
-std::string value_repr(PyValue& v) {
+std::string value_repr(py::handle self) {
+  PyValue& v = *as_value(self.ptr());  // raises TypeError for a Value never initialised
   const Value& h = v.get();
   py::object data = py::reinterpret_steal<py::object>(python_number(h.data(), v.data_int));
   py::object grad =
@@ -833,6 +835,45 @@ Values made by operators (+ - * / ** relu tanh exp log sigmoid) are built-in nod
         return std::make_pair(std::move(v), state[6].cast<py::dict>());
       }));
   install_slots(value_type);
+}
+
+namespace {
+getattrofunc generic_getattro = nullptr;
+std::vector<PyTypeObject*> guarded_types;
+
+// Our own attributes of an uninitialised instance (those defined by our C++ classes, which would
+// reach the missing C++ object) raise; object's own (__dir__, __class__, ...) and the ways to
+// initialise it (__init__, __setstate__) stay.
+PyObject* checked_getattro(PyObject* self, PyObject* name) {
+  auto* inst = reinterpret_cast<py::detail::instance*>(self);
+  if (inst->simple_layout && inst->simple_value_holder[0] == nullptr && PyUnicode_Check(name)) {
+    for (PyTypeObject* ours : guarded_types) {
+      if (!PyType_IsSubtype(Py_TYPE(self), ours)) continue;
+      const char* n = PyUnicode_AsUTF8(name);
+      if (n != nullptr && PyDict_GetItem(ours->tp_dict, name) != nullptr &&
+          std::strcmp(n, "__init__") != 0 && std::strcmp(n, "__setstate__") != 0 &&
+          std::strcmp(n, "__new__") != 0 && std::strcmp(n, "__dict__") != 0 &&
+          std::strcmp(n, "__module__") != 0 && std::strcmp(n, "__doc__") != 0) {
+        PyErr_Format(PyExc_TypeError,
+                     "micrograd_cpp: this %s was never initialised (%s.__init__ not called), so "
+                     "it has no .%s; create it by calling the class",
+                     ours->tp_name, ours->tp_name, n);
+        return nullptr;
+      }
+      break;
+    }
+  }
+  return generic_getattro(self, name);
+}
+}  // namespace
+
+void refuse_uninitialised(PyTypeObject* type) {
+  if (generic_getattro == nullptr) generic_getattro = type->tp_getattro;
+  if (type->tp_getattro != generic_getattro)
+    throw std::logic_error("micrograd_cpp: unexpected getattro on " + std::string(type->tp_name));
+  type->tp_getattro = &checked_getattro;
+  guarded_types.push_back(type);
+  PyType_Modified(type);
 }
 
 }  // namespace micrograd::python

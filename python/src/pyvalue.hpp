@@ -110,6 +110,10 @@ inline Tape& prepare() {
 // The registered Python type (set once at import).
 extern PyTypeObject* value_type;
 
+// Makes every attribute lookup on an instance whose C++ object was never constructed (made by
+// Cls.__new__ alone) raise TypeError; __init__, __class__ and __setstate__ (unpickling) stay.
+void refuse_uninitialised(PyTypeObject* type);
+
 void bind_value(py::module_& m);
 void bind_nn(py::module_& m);
 void bind_train(py::module_& m);
