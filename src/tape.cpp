@@ -400,8 +400,14 @@ void Tape::revive() {
 
 void Tape::cut(Index floor) {
   while (!cuts_.empty() && cuts_.back().floor >= floor) cuts_.pop_back();
-  if (generation_ == UINT32_MAX)
-    throw std::overflow_error("micrograd: the tape was rewound 2^32 times; start a new thread");
+  if (generation_ == UINT32_MAX) [[unlikely]] {
+    // 2^32 cuts: the numbering starts again (a long-running loop must not die). Handles below
+    // every floor ever cut (parameters made before the loop) stay live, handles from the last
+    // 2^31 or so generations stay stale; only a stale handle kept, unused, across about 2^32
+    // rewinds could be taken for a live one.
+    generation_ = 0;
+    cuts_.clear();
+  }
   ++generation_;
   cuts_.push_back({generation_, floor});
   memo_.store(~std::uint64_t{0}, std::memory_order_relaxed);

@@ -372,3 +372,24 @@ TEST(Tape, ScopeKeepsTheOperandListsOfNodesBelowItsMark) {
 }
 
 }  // namespace
+
+// 2^32 rewinds used to end the process (the scope's destructor threw on generation overflow).
+// The numbering wraps instead: parameters stay live, recent stale handles stay stale.
+TEST(Tape, GenerationsWrapAroundWithoutEndingTheProgram) {
+  on_fresh_tape([] {
+    Tape& tape = Tape::current();
+    Value p(2.0);
+    tape.skip_generations_for_testing(UINT32_MAX - 5);
+    std::vector<Value> stale;
+    for (int step = 0; step < 12; ++step) {  // crosses the wrap
+      TapeScope scope;
+      Value loss = p * 3.0 + 1.0;
+      loss.backward();
+      stale.push_back(loss);
+    }
+    EXPECT_LT(tape.generation(), 10u);  // wrapped
+    EXPECT_EQ(p.data(), 2.0);           // made before the loop: live
+    EXPECT_EQ(p.grad(), 12 * 3.0);
+    for (const Value& v : stale) EXPECT_THROW(v.data(), micrograd::StaleValueError);
+  });
+}

@@ -209,6 +209,8 @@ class Tape {
     std::size_t entry_size;
   };
   std::vector<ColumnBase> column_bases() const;
+  // Tests only: moves the generation counter on by n without cutting (to reach its wrap-around).
+  void skip_generations_for_testing(std::uint32_t n) { generation_ += n; }
 
  private:
   friend class PinnedValue;

@@ -98,7 +98,14 @@ PYBIND11_MODULE(_core, m) {
       "tape_size", [] { return micrograd::Tape::current().size(); },
       "Nodes on this thread's tape (live or not yet reclaimed).");
   m.def(
-      "collect", [] { micrograd::Tape::current().collect(); },
+      "collect",
+      [] {
+        if (binding_depth > 0)
+          throw std::logic_error(
+              "micrograd_cpp: collect() was called from Python code that a micrograd_cpp call is "
+              "running (a __float__ or a property it read); call it afterwards");
+        micrograd::Tape::current().collect();
+      },
       "Reclaims now every node no Python Value can reach (it also happens automatically).");
   m.def(
       "pinned_count", [] { return micrograd::Tape::current().pinned_count(); },

@@ -215,21 +215,21 @@ void bind_nn(py::module_& m) {
   m.def(
       "neuron_forward",
       [](py::handle neuron, py::handle x) {
-        prepare();  // before reading any handle
+        const auto call = prepare();  // before reading any handle
         return wrap_new(neuron_forward(neuron, operands(x, "Neuron")));
       },
       "Neuron.__call__ in one C++ call.");
   m.def(
       "layer_forward",
       [](py::handle layer, py::handle x) {
-        prepare();
+        const auto call = prepare();
         return wrap_outputs(layer_forward(layer, operands(x, "Layer")));
       },
       "Layer.__call__ in one C++ call (a single output is returned unwrapped).");
   m.def(
       "mlp_forward",
       [](py::handle mlp, py::handle x) {
-        prepare();
+        const auto call = prepare();
         std::vector<Operand> in = operands(x, "MLP");
         std::vector<Value> out;
         bool any_layer = false;

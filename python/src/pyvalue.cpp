@@ -92,6 +92,7 @@ void PyValue::throw_thread_ended() {
 
 thread_local bool thread_watched = false;
 std::vector<PyObject*> owned_inputs;  // used with the GIL held (no TLS lookup)
+int binding_depth = 0;
 
 namespace {
 // Runs a Python `_backward` at its node's turn in Tape::backward: the callable the user assigned
@@ -274,7 +275,7 @@ enum class Bin { Add, RAdd, Sub, RSub, Mul, RMul, Div, RDiv, Pow, RPow };
 // self <op> other (or other <op> self for the reflected forms), as micrograd composes it.
 template <Bin op>
 py::object binary(py::handle self, py::handle other) {
-  prepare();  // before reading handles: a collect rewrites only pinned ones
+  const auto call = prepare();  // before reading handles: a collect rewrites only pinned ones
   PyValue* a = as_value(self.ptr());
   Operand b;
   if (a == nullptr || !as_operand(other.ptr(), b)) return not_implemented();
@@ -370,7 +371,7 @@ py::object binary(py::handle self, py::handle other) {
 
 template <Value (*f)(const Value&), bool kReLU = false, bool kNeg = false>
 py::object unary(PyObject* self_object, PyValue& self) {
-  prepare();
+  const auto call = prepare();
   note_input(&self, self_object);
   const Value out = f(self.get());
   bool data_int = false;  // micrograd: relu is Value(0 if data < 0 else data); -a is a * -1
@@ -405,7 +406,7 @@ std::unique_ptr<PyValue> make_value(py::handle data, py::handle children, py::ha
           type_name(c));
   if (!py::isinstance<py::str>(op)) throw py::type_error("Value(_op=...) must be a str");
   if (!py::isinstance<py::str>(label)) throw py::type_error("Value(label=...) must be a str");
-  prepare();
+  const auto call = prepare();
   std::unique_ptr<PyValue> v;
   if (kids.empty()) {
     v = std::make_unique<PyValue>(Value(x));
@@ -825,7 +826,7 @@ Values made by operators (+ - * / ** relu tanh exp log sigmoid) are built-in nod
       },
       [](py::tuple state) {
         if (state.size() != 7) throw std::runtime_error("micrograd_cpp: not a pickled Value");
-        prepare();
+        const auto call = prepare();
         auto v = std::make_unique<PyValue>(Value(state[0].cast<double>()));
         v->get().grad() = state[1].cast<double>();
         v->get().set_label(state[2].cast<std::string>());

@@ -94,17 +94,28 @@ inline void note_input(PyValue* v, PyObject* o) {
     owned_inputs.push_back(o);
 }
 
-// Call at the start of every binding call that may create nodes: reclaims unreachable nodes when
-// the tape has grown enough. Invalidates every unpinned handle, so hold none across it.
+// Call at the start of every binding call that may create nodes, and keep what it returns for the
+// whole call: `const auto call = prepare();`. Reclaims unreachable nodes when the tape has grown
+// enough, but only in the outermost call: a call that runs Python code while holding unpinned
+// handles (a __float__, a property read) may itself call in (nested), and a collect then would
+// move nodes under those handles. Invalidates every unpinned handle, so hold none across it.
 void watch_this_thread();  // see pyvalue.cpp
 extern thread_local bool thread_watched;
-inline Tape& prepare() {
+extern int binding_depth;  // binding calls running on the stack (guarded by the GIL)
+struct [[nodiscard]] BindingCall {
+  BindingCall() { ++binding_depth; }
+  ~BindingCall() { --binding_depth; }
+  BindingCall(const BindingCall&) = delete;
+  BindingCall& operator=(const BindingCall&) = delete;
+};
+inline BindingCall prepare() {
   if (!thread_watched) [[unlikely]]
     watch_this_thread();
-  Tape& t = Tape::current();
-  t.maybe_collect();
-  owned_inputs.clear();
-  return t;
+  if (binding_depth == 0) {
+    Tape::current().maybe_collect();
+    owned_inputs.clear();
+  }
+  return {};
 }
 
 // The registered Python type (set once at import).

@@ -154,28 +154,28 @@ void bind_train(py::module_& m) {
   m.def(
       "svm_max_margin",
       [](py::handle scores, py::handle y) {
-        prepare();
+        const auto call = prepare();
         return wrap_new(svm_max_margin(values(scores, "scores"), numbers(y, "y")));
       },
       py::arg("scores"), py::arg("y"));
   m.def(
       "mse",
       [](py::handle pred, py::handle target) {
-        prepare();
+        const auto call = prepare();
         return wrap_new(mse(values(pred, "pred"), numbers(target, "target")));
       },
       py::arg("pred"), py::arg("target"));
   m.def(
       "sum_squared_error",
       [](py::handle pred, py::handle target) {
-        prepare();
+        const auto call = prepare();
         return wrap_new(sum_squared_error(values(pred, "pred"), numbers(target, "target")));
       },
       py::arg("pred"), py::arg("target"));
   m.def(
       "binary_cross_entropy_with_logits",
       [](py::handle scores, py::handle y) {
-        prepare();
+        const auto call = prepare();
         return wrap_new(
             binary_cross_entropy_with_logits(values(scores, "scores"), numbers(y, "y")));
       },
@@ -183,7 +183,7 @@ void bind_train(py::module_& m) {
   m.def(
       "softmax_cross_entropy",
       [](py::handle logits, py::handle classes) {
-        prepare();
+        const auto call = prepare();
         std::vector<std::vector<Value>> rows;
         for (py::handle row : fast(logits, "logits")) rows.push_back(values(row, "logits row"));
         std::vector<std::size_t> cls;
@@ -198,14 +198,14 @@ void bind_train(py::module_& m) {
   m.def(
       "l2_regularization",
       [](py::handle params, double alpha) {
-        prepare();
+        const auto call = prepare();
         return wrap_new(l2_regularization(values(params, "params"), alpha));
       },
       py::arg("params"), py::arg("alpha"));
   m.def(
       "accuracy",
       [](py::handle scores, py::handle y) {
-        prepare();
+        const auto call = prepare();
         return accuracy(values(scores, "scores"), numbers(y, "y"));
       },
       py::arg("scores"), py::arg("y"));

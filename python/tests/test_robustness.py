@@ -74,3 +74,26 @@ def test_every_pickle_protocol_works_or_refuses_cleanly(protocol):
     assert v.__reduce__()[0].__name__ == "__newobj__"
     with pytest.raises(TypeError, match="cannot pickle"):
         pickle.dumps(SGD([Value(1.0)], lr=0.1), protocol=protocol)
+
+
+def test_python_code_run_during_a_forward_cannot_make_live_values_stale():
+    # A __float__ (or a property) that builds Values while a micrograd_cpp call holds the other
+    # inputs used to trigger a collection under them: StaleValueError on a live Value.
+    from micrograd_cpp.nn import MLP
+    from micrograd_cpp.losses import mse
+
+    class Busy:
+        def __float__(self):
+            junk = Value(1.0)
+            for _ in range(150_000):  # enough new nodes to make the tape want a collection
+                junk = junk * 1.0
+            return 0.5
+
+    model = MLP(3, [4, 1])
+    x = [Value(1.0), Busy(), Value(2.0)]
+    out = model(x)
+    expected = model([Value(1.0), 0.5, Value(2.0)]).data
+    assert out.data == expected
+    loss = mse([Value(0.25), Busy(), out], [0.0, 0.0, 1.0])
+    loss.backward()
+    assert out.grad != 0
