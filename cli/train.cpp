@@ -227,6 +227,8 @@ int run_train(const TrainArgs& a) {
   std::vector<StepLog> log;
   log.reserve(a.steps);
   Progress progress(a.steps, a.quiet);
+  std::optional<std::size_t> diverged_at;  // the step whose loss or update was not finite
+  std::string diverged_what;
   for (std::size_t k = 0; k < a.steps; ++k) {
     TapeScope scope;  // this step's graph is reclaimed at the closing brace
     std::vector<std::size_t> rows = all;
@@ -242,10 +244,24 @@ int run_train(const TrainArgs& a) {
     log.push_back({k, f.total.data(), f.data_loss.data(), f.reg_loss.data(), f.accuracy, step_lr});
     progress.update(k, f.total.data(), f.accuracy, step_lr);
     if (!std::isfinite(f.total.data())) {
-      std::cerr << "micrograd train: the loss became " << python_float_repr(f.total.data())
-                << " at step " << k << "; try a smaller --lr\n";
-      break;
+      diverged_at = k;
+      diverged_what = "the loss became " + python_float_repr(f.total.data());
+    } else {
+      for (const Value& p : params)
+        if (!std::isfinite(p.data())) {
+          diverged_at = k;
+          diverged_what = "its update made a parameter " + python_float_repr(p.data());
+          break;
+        }
     }
+    if (diverged_at) break;
+  }
+  if (diverged_at) {
+    std::cerr << "micrograd train: training diverged at step " << *diverged_at << ": "
+              << diverged_what << " (learning rate " << python_float_repr(lr) << ", optimizer "
+              << a.optimizer
+              << "). Try a smaller --lr (for example a tenth of it); the logs up to that step are "
+                 "written, no pictures.\n";
   }
   double final_loss = 0.0, final_acc = 0.0;
   {
@@ -304,6 +320,10 @@ int run_train(const TrainArgs& a) {
   written.push_back(path("log.json"));
   write_file_atomically(path("log.csv"), csv);
   written.push_back(path("log.csv"));
+  if (diverged_at) {
+    for (const std::string& w : written) std::cout << "wrote " << w << "\n";
+    return kExitFailure;
+  }
 
   // Pictures: a missing tool skips the picture with a note, it does not fail the run.
   auto attempt = [&](const std::string& file, const std::function<void()>& make) {
@@ -381,6 +401,34 @@ int run_train(const TrainArgs& a) {
 
 }  // namespace
 
+// A double option must be a finite number: CLI11's range checks let nan through (every
+// comparison with nan is false), and inf or 1e400 make every later number inf.
+const CLI::Validator kFinite(
+    [](std::string& text) -> std::string {
+      char* end = nullptr;
+      const double x = std::strtod(text.c_str(), &end);
+      if (end == text.c_str() || *end != '\0') return {};  // not a number: the type check says so
+      if (!std::isfinite(x)) return "must be a finite number, got " + text;
+      return {};
+    },
+    "FINITE");
+
+// Short, human range errors (CLI11's PositiveNumber prints the whole range up to DBL_MAX, 309
+// digits).
+CLI::Validator number_check(const char* what, bool (*ok)(double)) {
+  return CLI::Validator(
+      [what, ok](std::string& text) -> std::string {
+        char* end = nullptr;
+        const double x = std::strtod(text.c_str(), &end);
+        if (end == text.c_str() || *end != '\0') return {};  // the type check reports it
+        if (!ok(x)) return std::string("must be ") + what + ", got " + text;
+        return {};
+      },
+      what);
+}
+const CLI::Validator kPositive = number_check("positive", [](double x) { return x > 0.0; });
+const CLI::Validator kNonNegative = number_check("zero or more", [](double x) { return x >= 0.0; });
+
 void setup_train(CLI::App& app, int& exit_code) {
   auto a = std::make_shared<TrainArgs>();
   CLI::App* cmd = app.add_subcommand(
@@ -394,10 +442,11 @@ void setup_train(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--samples", a->samples, "Number of samples (moons, circles, spiral)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(kPositive);
   cmd->add_option("--noise", a->noise, "Noise standard deviation (moons, circles)")
+      ->check(kFinite)
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(kNonNegative);
   cmd->add_option("--classes", a->classes, "Number of spiral arms (spiral)")
       ->capture_default_str()
       ->check(CLI::Range(2, 8));
@@ -415,29 +464,35 @@ void setup_train(CLI::App& app, int& exit_code) {
       ->capture_default_str()
       ->check(CLI::IsMember({"sgd", "adam", "adamw"}));
   cmd->add_option("--lr", a->lr, "Learning rate (default: 1.0 for sgd, 0.05 for adam/adamw)")
-      ->check(CLI::PositiveNumber);
+      ->check(kFinite)
+      ->check(kPositive);
   cmd->add_option("--schedule", a->schedule,
                   "Learning-rate schedule: linear is lr*(1 - 0.9*k/steps) (default for sgd), "
                   "constant (default for adam/adamw)")
       ->check(CLI::IsMember({"constant", "linear"}));
   cmd->add_option("--momentum", a->momentum, "SGD momentum")
+      ->check(kFinite)
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--l2", a->l2, "L2 regularization strength alpha (micrograd: 1e-4)")
+      ->check(kFinite)
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(kNonNegative);
   cmd->add_option("--weight-decay", a->weight_decay, "AdamW's decoupled weight decay")
+      ->check(kFinite)
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--steps", a->steps, "Training steps")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(kNonNegative);
+  cmd->add_option("--steps", a->steps, "Training steps")->capture_default_str()->check(kPositive);
   cmd->add_option("--batch-size", a->batch_size, "Samples per step (0: full batch)")
-      ->capture_default_str();
-  cmd->add_option("--seed", a->seed, "Seed of the weights and the batches")->capture_default_str();
+      ->capture_default_str()
+      ->check(kNonNegative);
+  cmd->add_option("--seed", a->seed, "Seed of the weights and the batches")
+      ->capture_default_str()
+      ->check(kNonNegative);  // "-1" would silently become 2^64 - 1
   cmd->add_option("--data-seed", a->data_seed,
                   "Seed of the generated data set (moons, circles, spiral)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(kNonNegative);
   CLI::Option* unfused = cmd->add_flag(
       "--unfused", a->unfused,
       "Train on micrograd's own graph, every multiply, add and ReLU a node, instead of "
@@ -448,7 +503,7 @@ void setup_train(CLI::App& app, int& exit_code) {
   cmd->add_option("--out", a->out, "Output directory")->capture_default_str();
   cmd->add_option("--max-nodes", a->max_nodes, "Largest graph drawn to graph.svg")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(kPositive);
   cmd->add_flag("--quiet,-q", a->quiet, "No progress display");
   cmd->callback([a, &exit_code] { exit_code = run_train(*a); });
 }

@@ -314,8 +314,8 @@ void Tape::release_unused(Index slack) {
 }
 
 void Tape::retire() {
-  if (retired_) return;
-  retired_ = true;
+  if (retired_.load(std::memory_order_relaxed)) return;
+  retired_.store(true, std::memory_order_release);
   cut(0);  // first make every handle stale, then free what they pointed at
   size_ = committed_ = links_size_ = links_committed_ = 0;
   if (reserved_ != nullptr) munmap(reserved_, reserved_bytes_);
@@ -382,7 +382,7 @@ Tape& Tape::current() {
 
 void Tape::revive() {
   reserve_columns();
-  retired_ = false;
+  retired_.store(false, std::memory_order_release);
   dirty_lo_ = kMaxNodes;
   lowest_op_ = kMaxNodes;
   lowest_hook_ = kMaxNodes;
@@ -401,20 +401,30 @@ void Tape::revive() {
 void Tape::cut(Index floor) {
   while (!cuts_.empty() && cuts_.back().floor >= floor) cuts_.pop_back();
   if (generation_ == UINT32_MAX) [[unlikely]] {
-    // 2^32 cuts: the numbering starts again (a long-running loop must not die). Handles below
-    // every floor ever cut (parameters made before the loop) stay live, handles from the last
-    // 2^31 or so generations stay stale; only a stale handle kept, unused, across about 2^32
-    // rewinds could be taken for a live one.
-    generation_ = 0;
+    // 2^32 cuts: the numbering starts again (a long-running loop must not die). A handle made
+    // before this wrap (its generation is above the new ones) is judged by the cuts made before
+    // it, kept here, and by every floor cut since: it stays live exactly if it would have.
+    // (Only a handle kept, unused, across a second wrap, 2^32 more rewinds, could be misjudged.)
+    pre_wrap_cuts_ = std::move(cuts_);
     cuts_.clear();
+    wrap_floor_ = floor;
+    wrapped_ = true;
+    generation_ = 0;
   }
   ++generation_;
   cuts_.push_back({generation_, floor});
   memo_.store(~std::uint64_t{0}, std::memory_order_relaxed);
   min_floor_ = std::min(min_floor_, floor);
+  wrap_floor_ = std::min(wrap_floor_, floor);
 }
 
 bool Tape::is_live_search(Index i, std::uint32_t generation) const {
+  if (generation > generation_ && wrapped_) {  // made before the numbering wrapped (see cut())
+    auto later = std::upper_bound(pre_wrap_cuts_.begin(), pre_wrap_cuts_.end(), generation,
+                                  [](std::uint32_t g, const Cut& c) { return g < c.generation; });
+    const Index floor = later == pre_wrap_cuts_.end() ? wrap_floor_ : later->floor;
+    return i < floor && i < wrap_floor_ && i < size_;
+  }
   if (generation >= generation_) return generation == generation_ && i < size_;
   // The first cut made after the handle: its floor is the lowest of all later floors.
   auto later = std::upper_bound(cuts_.begin(), cuts_.end(), generation,

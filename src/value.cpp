@@ -105,6 +105,7 @@ void Value::throw_unusable() const {
     throw std::logic_error(
         "micrograd: this Value is empty (default-constructed); assign it a number or a result "
         "first");
+  if (tape_ != detail::this_thread_tape && !tape_->retired()) throw_foreign_thread();
   std::ostringstream s;
   s << "micrograd: Value #" << index_
     << " was reclaimed: its node was dropped when the tape was rewound (a TapeScope ended) or "
@@ -115,8 +116,10 @@ void Value::throw_unusable() const {
 
 void Value::throw_foreign_thread() const {
   throw std::logic_error(
-      "micrograd: this Value lives on another thread's tape (each thread has its own tape); "
-      "combine only values created on the same thread, or copy numbers with Value(x.data())");
+      "micrograd: this Value lives on another thread's tape (each thread has its own tape, and a "
+      "Value is read, written and combined only on the thread that made it; or its thread ended "
+      "and the tape now serves another thread). Copy the numbers out on the owning thread "
+      "(x.data(), x.grad()) and make new Values from them.");
 }
 
 void zero_grad(const std::vector<Value>& values) {

@@ -379,6 +379,8 @@ TEST(Tape, GenerationsWrapAroundWithoutEndingTheProgram) {
   on_fresh_tape([] {
     Tape& tape = Tape::current();
     Value p(2.0);
+    { TapeScope warm_up; }
+    Value q(5.0);  // made after a rewind: a generation of its own, live all along
     tape.skip_generations_for_testing(UINT32_MAX - 5);
     std::vector<Value> stale;
     for (int step = 0; step < 12; ++step) {  // crosses the wrap
@@ -390,6 +392,38 @@ TEST(Tape, GenerationsWrapAroundWithoutEndingTheProgram) {
     EXPECT_LT(tape.generation(), 10u);  // wrapped
     EXPECT_EQ(p.data(), 2.0);           // made before the loop: live
     EXPECT_EQ(p.grad(), 12 * 3.0);
+    EXPECT_EQ(q.data(), 5.0);
     for (const Value& v : stale) EXPECT_THROW(v.data(), micrograd::StaleValueError);
   });
+}
+
+// A Value is used only on the thread that made it: reading, writing, labelling and backward from
+// another thread are refused with a clear error (two threads' backward on one graph used to give
+// wrong gradients silently). Run under ThreadSanitizer too (docs/testing.md): no data race.
+TEST(Tape, AnotherThreadCanNeitherReadNorWriteNorBackward) {
+  Value x(3.0, "x");
+  Value z = x * x * 2.0;
+  std::vector<std::string> errors;
+  std::thread t([&] {
+    auto refused = [&](auto&& use) {
+      try {
+        use();
+        errors.push_back("not refused");
+      } catch (const std::logic_error& e) {
+        errors.push_back(e.what());
+      }
+    };
+    refused([&] { (void)x.data(); });
+    refused([&] { x.grad() = 1.0; });
+    refused([&] { x.set_label("y"); });
+    refused([&] { (void)x.label(); });
+    refused([&] { z.backward(); });
+    refused([&] { (void)z.children(); });
+  });
+  z.backward();  // the owner, at the same time
+  t.join();
+  ASSERT_EQ(errors.size(), 6u);
+  for (const std::string& e : errors) EXPECT_NE(e.find("another thread"), std::string::npos) << e;
+  EXPECT_EQ(x.grad(), 12.0);
+  EXPECT_EQ(x.label(), "x");
 }

@@ -199,6 +199,8 @@ class Tape {
   // Opt-in: raise NonFiniteError as soon as a nan/inf appears in forward or backward.
   void set_detect_anomaly(bool on) { detect_anomaly_ = on; }
   bool detect_anomaly() const { return detect_anomaly_; }
+  // The thread that owned this tape has ended (its handles are all stale).
+  bool retired() const { return retired_.load(std::memory_order_acquire); }
   // A readable name for node i in error messages: "#12 'x1' (tanh)".
   std::string describe(Index i) const;
   // Where each column starts, in layout order: for the tests of the layout property (no two
@@ -209,8 +211,13 @@ class Tape {
     std::size_t entry_size;
   };
   std::vector<ColumnBase> column_bases() const;
-  // Tests only: moves the generation counter on by n without cutting (to reach its wrap-around).
-  void skip_generations_for_testing(std::uint32_t n) { generation_ += n; }
+  // Tests only: moves the generation counter on to g (> the current one), to reach its
+  // wrap-around.
+  void skip_generations_for_testing(std::uint32_t g) {
+    if (g <= generation_) return;
+    generation_ = g - 1;
+    cut(size_);  // as a rewind that dropped nothing would: every live handle stays live
+  }
 
  private:
   friend class PinnedValue;
@@ -282,6 +289,11 @@ class Tape {
   std::uint32_t generation_ = 0;
   std::vector<Cut> cuts_;        // generations and floors increase from front to back
   Index min_floor_ = kMaxNodes;  // the lowest floor of any cut so far
+  // After the generation numbering wrapped (2^32 cuts, see cut()): the cuts made before the wrap,
+  // and the lowest floor cut since it (handles from before the wrap are live only below it).
+  std::vector<Cut> pre_wrap_cuts_;
+  Index wrap_floor_ = kMaxNodes;
+  bool wrapped_ = false;
   // {generation, floor of the first cut after it} of the last search (owner thread only writes;
   // one 64-bit word, so a reader on another thread never sees half of it). Reset by every cut.
   mutable std::atomic<std::uint64_t> memo_{~std::uint64_t{0}};
@@ -301,7 +313,8 @@ class Tape {
   Index backward_root_ = 0;        // the root of the backward() running (in_backward_)
   Index lowest_hook_ = kMaxNodes;  // no Hook node below this
   bool detect_anomaly_ = false;
-  bool retired_ = false;
+  // Its thread ended (read by other threads for error messages only, hence atomic).
+  std::atomic<bool> retired_{false};
 };
 
 // Rewinds this thread's tape on scope exit: every node created inside the scope is reclaimed.

@@ -91,17 +91,16 @@ class Value {
   friend bool consecutive(const Value* v, std::size_t n);
   friend struct ColumnRun leaf_run(const std::vector<Value>& v);
 
+  // The handle's tape if the node is live and the tape is this thread's: a Value is used only on
+  // the thread that made it (reading, writing, labelling, backward), so no tape is ever touched
+  // by two threads.
   Tape& checked() const {
-    if (tape_ == nullptr || !tape_->is_live(index_, generation_)) [[unlikely]]
+    if (tape_ != detail::this_thread_tape || tape_ == nullptr ||
+        !tape_->is_live(index_, generation_)) [[unlikely]]
       throw_unusable();
     return *tape_;
   }
-  Tape& checked_for_write() const {
-    Tape& t = checked();
-    if (&t != detail::this_thread_tape) [[unlikely]]
-      throw_foreign_thread();
-    return t;
-  }
+  Tape& checked_for_write() const { return checked(); }
   void check_same_tape(Tape& t) const {
     if (tape_ != &t) [[unlikely]]
       throw_foreign_thread();

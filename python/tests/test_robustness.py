@@ -97,3 +97,28 @@ def test_python_code_run_during_a_forward_cannot_make_live_values_stale():
     loss = mse([Value(0.25), Busy(), out], [0.0, 0.0, 1.0])
     loss.backward()
     assert out.grad != 0
+
+
+def test_a_value_is_used_only_on_its_own_thread():
+    # Reading, writing, labelling or backward() from another thread used to work silently (and two
+    # threads' backward on one graph gave wrong gradients): refused, with the reason.
+    import threading
+    x = Value(3.0)
+    z = x * x * 2.0
+    errors = []
+
+    def other():
+        for use in (lambda: x.data, lambda: setattr(x, "grad", 1.0),
+                    lambda: setattr(x, "label", "y"), lambda: z.backward(), lambda: repr(x)):
+            try:
+                use()
+                errors.append("not refused")
+            except RuntimeError as e:
+                errors.append(str(e))
+    t = threading.Thread(target=other)
+    t.start()
+    t.join()
+    assert len(errors) == 5
+    assert all("another thread" in e for e in errors), errors
+    z.backward()
+    assert x.grad == 12.0
