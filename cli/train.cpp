@@ -325,13 +325,17 @@ int run_train(const TrainArgs& a) {
     return kExitFailure;
   }
 
-  // Pictures: a missing tool skips the picture with a note, it does not fail the run.
+  // Pictures: a missing tool skips the picture with a note; a failed write (a full disk, no
+  // permission) is an error: said at the end, and the exit code is 1.
+  std::vector<std::string> failures;
   auto attempt = [&](const std::string& file, const std::function<void()>& make) {
     try {
       make();
       written.push_back(file);
-    } catch (const std::exception& e) {
+    } catch (const MissingTool& e) {
       notes.push_back("skipped " + file + ": " + e.what());
+    } catch (const std::exception& e) {
+      failures.push_back(e.what());
     }
   };
   if (!losses.empty()) {
@@ -378,13 +382,11 @@ int run_train(const TrainArgs& a) {
     o.max_nodes = a.max_nodes;
     const std::string file = path("graph.svg");
     try {
-      render(to_dot(s, o), file);
-      written.push_back(file);
+      const std::string dot = to_dot(s, o);
+      attempt(file, [&] { render(dot, file); });
     } catch (const std::length_error&) {
       notes.push_back("no graph picture: the score's graph has more than " +
                       std::to_string(a.max_nodes) + " nodes (raise --max-nodes to draw it)");
-    } catch (const std::exception& e) {
-      notes.push_back("skipped " + file + ": " + e.what());
     }
     for (const Value& p : params) p.grad() = 0.0;  // leave no trace of this backward
   }
@@ -396,7 +398,8 @@ int run_train(const TrainArgs& a) {
   std::cout << line << "\n";
   for (const std::string& w : written) std::cout << "wrote " << w << "\n";
   for (const std::string& n : notes) std::cout << "note: " << n << "\n";
-  return 0;
+  for (const std::string& f : failures) std::cerr << "micrograd train: error: " << f << "\n";
+  return failures.empty() ? 0 : kExitFailure;
 }
 
 }  // namespace

@@ -72,10 +72,11 @@ int collect_gvc_error(char* message) {
 // Renders with libgvc. BadInput: graphviz rejected the DOT text (no point trying `dot`);
 // NoRender: this libgvc could not produce the format (e.g. a plugin is missing).
 enum class GvcResult { Ok, BadInput, NoRender };
-struct GvcFailed {};  // thrown out of produce_file_atomically so it removes the temporary
 
+// Renders into memory (`image`), never to a file: graphviz's own file output calls exit(1) when
+// a write fails (a full disk), ending the whole program. Our writer reports that instead.
 GvcResult render_with_gvc(const std::string& dot_text, const std::string& format,
-                          const std::string& out_path, std::string& why) {
+                          std::string& image, std::string& why) {
   std::lock_guard<std::mutex> lock(gvc_mutex);
   gvc_errors.clear();
   agusererrf previous = agseterrf(collect_gvc_error);
@@ -92,10 +93,15 @@ GvcResult render_with_gvc(const std::string& dot_text, const std::string& format
     result = GvcResult::BadInput;
     agclose(g);
   } else {
-    if (gvRenderFilename(gvc, g, format.c_str(), out_path.c_str()) != 0) {
+    char* data = nullptr;
+    unsigned int length = 0;
+    if (gvRenderData(gvc, g, format.c_str(), &data, &length) != 0 || data == nullptr) {
       why = "libgvc could not render '" + format + "': " + gvc_errors;
       result = GvcResult::NoRender;
+    } else {
+      image.assign(data, length);
     }
+    if (data != nullptr) gvFreeRenderData(data);
     gvFreeLayout(gvc, g);
     agclose(g);
   }
@@ -167,17 +173,14 @@ void render(const std::string& dot_text, const std::string& path) {
 
   std::string why;
 #ifdef MICROGRAD_HAVE_GVC
-  GvcResult result = GvcResult::Ok;
-  try {
-    produce_file_atomically(path, [&](const std::string& temp) {
-      result = render_with_gvc(dot_text, format, temp, why);
-      if (result != GvcResult::Ok) throw GvcFailed{};
-    });
+  std::string image;
+  const GvcResult result = render_with_gvc(dot_text, format, image, why);
+  if (result == GvcResult::Ok) {
+    write_file_atomically(path, image);  // a failed write: a clear error, not graphviz's exit(1)
     return;
-  } catch (const GvcFailed&) {
-    if (result == GvcResult::BadInput)
-      throw std::runtime_error("cannot draw '" + path + "': " + why);
-  }  // NoRender: let the `dot` program try below
+  }
+  if (result == GvcResult::BadInput) throw std::runtime_error("cannot draw '" + path + "': " + why);
+    // NoRender: let the `dot` program try below
 #endif
   bool found = false;
   try {
@@ -188,6 +191,7 @@ void render(const std::string& dot_text, const std::string& path) {
       if (r.exit_status != 0)
         throw std::runtime_error("graphviz's dot failed to render '" + path + "' (exit status " +
                                  std::to_string(r.exit_status) + "): " + r.output);
+      check_image_complete(temp, path);
     });
     return;
   } catch (const std::runtime_error&) {

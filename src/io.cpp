@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -139,6 +141,37 @@ void produce_file_atomically(const std::string& path,
     throw std::runtime_error("cannot write '" + path + "': the program producing it wrote nothing");
   }
   commit(fd, temp, path);
+}
+
+void check_image_complete(const std::string& file, const std::string& shown) {
+  std::string ext = std::filesystem::path(shown).extension().string();
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::FILE* f = std::fopen(file.c_str(), "rb");
+  if (f == nullptr) fail("read back", shown, errno);
+  std::string head(8, '\0'), tail;
+  const std::size_t got = std::fread(head.data(), 1, head.size(), f);
+  head.resize(got);
+  long size = 0;
+  if (std::fseek(f, 0, SEEK_END) == 0) size = std::ftell(f);
+  const long want = std::min<long>(size, 256);
+  tail.resize(static_cast<std::size_t>(want));
+  if (std::fseek(f, -want, SEEK_END) == 0) tail.resize(std::fread(tail.data(), 1, tail.size(), f));
+  std::fclose(f);
+  auto incomplete = [&](const char* what) {
+    throw std::runtime_error("cannot write '" + shown + "': the picture came out incomplete (" +
+                             std::to_string(size) + " bytes, " + what + "); is the disk full?");
+  };
+  static const std::string png_signature("\x89PNG\r\n\x1a\n", 8);
+  static const std::string png_end("\0\0\0\0IEND\xae\x42\x60\x82", 12);
+  if (ext == ".png") {
+    if (head != png_signature) incomplete("no PNG signature");
+    if (tail.size() < png_end.size() || tail.compare(tail.size() - 12, 12, png_end) != 0)
+      incomplete("no PNG end chunk");
+  } else if (ext == ".svg") {
+    if (tail.find("</svg>") == std::string::npos) incomplete("no closing </svg>");
+  } else if (ext == ".pdf") {
+    if (tail.find("%%EOF") == std::string::npos) incomplete("no %%EOF");
+  }
 }
 
 ProgramResult run_program(const std::vector<std::string>& argv, std::string_view stdin_text) {

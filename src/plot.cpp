@@ -66,22 +66,42 @@ std::string terminal_for(const std::string& path, int width, int height) {
 
 }  // namespace
 
+namespace {
+void produce_gnuplot_picture(const std::string& terminal, const std::string& script,
+                             const std::string& path);
+}
+
 void run_gnuplot(const std::string& script, const std::string& path, int width, int height) {
   const std::string terminal = terminal_for(path, width, height);  // checks the extension first
+  try {
+    produce_gnuplot_picture(terminal, script, path);
+  } catch (const MissingTool&) {
+    throw;
+  } catch (const std::runtime_error& e) {  // name the picture in every failure
+    if (std::string(e.what()).find(path) != std::string::npos) throw;
+    throw std::runtime_error("cannot write '" + path + "': " + e.what());
+  }
+}
+
+namespace {
+void produce_gnuplot_picture(const std::string& terminal, const std::string& script,
+                             const std::string& path) {
   produce_file_atomically(path, [&](const std::string& temp) {
     const std::string full =
         terminal + "set output " + quote_single(temp) + "\n" + script + "\nset output\n";
     const ProgramResult r = run_program({"gnuplot"}, full);
     if (!r.found)
-      throw std::runtime_error(
+      throw MissingTool(
           "gnuplot not found: install the Debian package 'gnuplot-nox' (or "
           "'gnuplot') to write '" +
           path + "'");
     if (r.exit_status != 0)
       throw std::runtime_error("gnuplot failed to write '" + path + "' (exit status " +
                                std::to_string(r.exit_status) + "): " + r.output);
+    check_image_complete(temp, path);  // gnuplot exits 0 after failed writes (a full disk)
   });
 }
+}  // namespace
 
 bool gnuplot_available() { return run_program({"gnuplot", "--version"}).found; }
 

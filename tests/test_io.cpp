@@ -121,3 +121,32 @@ TEST(RunProgram, MissingProgram) {
   EXPECT_FALSE(r.found);
   EXPECT_THROW((void)micrograd::run_program({}), std::invalid_argument);
 }
+
+// What gnuplot or graphviz wrote is checked before it is published: a picture cut short (a full
+// disk: gnuplot still exits 0) is refused with the name and the reason.
+TEST(CheckImageComplete, RefusesPicturesCutShort) {
+  const std::string dir = fresh_dir("check-image").string();
+  const std::string png_head("\x89PNG\r\n\x1a\n", 8);
+  const std::string png_end("\0\0\0\0IEND\xae\x42\x60\x82", 12);
+  auto write = [&](const std::string& name, const std::string& bytes) {
+    std::ofstream(dir + "/" + name, std::ios::binary) << bytes;
+    return dir + "/" + name;
+  };
+  EXPECT_NO_THROW(
+      micrograd::check_image_complete(write("a.png", png_head + "data" + png_end), "a.png"));
+  EXPECT_NO_THROW(micrograd::check_image_complete(write("a.svg", "<svg>...</svg>\n"), "a.svg"));
+  EXPECT_NO_THROW(micrograd::check_image_complete(write("a.pdf", "%PDF-1.5 ... %%EOF\n"), "a.pdf"));
+  const std::string cut = write("b.png", png_head + std::string(5000, 'x'));
+  try {
+    micrograd::check_image_complete(cut, "out/b.png");
+    FAIL() << "a truncated PNG was accepted";
+  } catch (const std::runtime_error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("out/b.png"), std::string::npos) << what;
+    EXPECT_NE(what.find("incomplete (5008 bytes"), std::string::npos) << what;
+  }
+  EXPECT_THROW(micrograd::check_image_complete(write("b.svg", "<svg><g>"), "b.svg"),
+               std::runtime_error);
+  EXPECT_THROW(micrograd::check_image_complete(write("c.png", ""), "c.png"), std::runtime_error);
+  EXPECT_THROW(micrograd::check_image_complete(dir + "/missing.png", "m.png"), std::runtime_error);
+}

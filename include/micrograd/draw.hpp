@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "micrograd/io.hpp"
 #include "micrograd/value.hpp"
 
 namespace micrograd {
@@ -27,10 +28,10 @@ std::string to_dot(const Value& root, const DotOptions& options = {});
 
 // Raised by render() when neither libgvc nor the `dot` program is available; the DOT text has
 // then been written next to the requested file (dot_path()).
-class GraphvizNotFound : public std::runtime_error {
+class GraphvizNotFound : public MissingTool {
  public:
   GraphvizNotFound(const std::string& message, std::string dot_path)
-      : std::runtime_error(message), dot_path_(std::move(dot_path)) {}
+      : MissingTool(message), dot_path_(std::move(dot_path)) {}
   const std::string& dot_path() const { return dot_path_; }
 
  private:

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +23,19 @@ void write_file_atomically(const std::string& path, std::string_view contents);
 // throws, or leaves no file behind, the temporary is removed and the error propagates.
 void produce_file_atomically(const std::string& path,
                              const std::function<void(const std::string& temp_path)>& produce);
+
+// A helper program (gnuplot, graphviz) is not installed: the picture is skipped, nothing failed.
+// Every other exception from the writers here is a real failure (a full disk, no permission).
+class MissingTool : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Checks that the image a helper program wrote to `file` is complete, by its format (the
+// extension of `shown`, the name the user asked for): a PNG ends with its IEND chunk, an SVG with
+// </svg>, a PDF with %%EOF. gnuplot exits 0 even when its writes failed (a full disk), so its
+// output is checked before it is published. Throws std::runtime_error naming `shown`.
+void check_image_complete(const std::string& file, const std::string& shown);
 
 // Runs argv[0] (looked up on PATH, no shell) with `stdin_text` as its standard input and its
 // standard output and error captured together (first 64 KiB). found == false: no such program.
