@@ -310,10 +310,10 @@ class Parser {
   }
   Operand combine_div(const Operand& a, const Operand& b, std::size_t pos) const {
     if (collect_only()) return {};
-    if (!a.is_value && !b.is_value) {
-      if (b.number == 0.0) error(pos, "division by zero");
-      return number(a.number / b.number);
-    }
+    (void)pos;
+    // IEEE arithmetic, as for Values: 1/0 is inf like a/0 at a = 1 (constants and variables
+    // behave alike).
+    if (!a.is_value && !b.is_value) return number(a.number / b.number);
     if (!a.is_value) return value(a.number / b.value);
     if (!b.is_value) return value(a.value / b.number);
     return value(a.value / b.value);

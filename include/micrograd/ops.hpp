@@ -18,6 +18,11 @@ namespace detail {
 inline double pow_exponent_partial(double a, double b, double out) {
   return (a == 0.0 && b >= 0.0) ? 0.0 : out * std::log(a);
 }
+// d(a**b)/da = b * a**(b-1), with PyTorch's convention that it is 0 where b == 0 (a**0 is the
+// constant 1; the formula would give 0 * 0**-1 = nan at a = 0, and micrograd raises there).
+inline double pow_base_partial(double a, double b) {
+  return b == 0.0 ? 0.0 : b * std::pow(a, b - 1.0);
+}
 // tanh as the lecture writes it, (e^2a - 1)/(e^2a + 1), everywhere, so its numbers come out digit
 // for digit (o = 0.7071067811865476 for the lecture's neuron; the C library's tanh gives ...477,
 // and differs in the last bit for about half of all inputs). Like the lecture's, it loses
@@ -34,10 +39,10 @@ inline double lecture_tanh(double a) {
   X(Leaf,      "",        0,     0.0,                          0.0,                     0.0)        \
   X(Add,       "+",       2,     a + b,                        1.0,                     1.0)        \
   X(Mul,       "*",       2,     a * b,                        b,                       a)          \
-  X(Pow,       "**",      2,     std::pow(a, b),               b * std::pow(a, b - 1.0),            \
+  X(Pow,       "**",      2,     std::pow(a, b),               detail::pow_base_partial(a, b),      \
                                                                  detail::pow_exponent_partial(a, b, out)) \
   /* a ** c for a constant c: operand b is a constant leaf holding c, not a child in the graph */  \
-  X(PowConst,  "**",      1,     std::pow(a, b),               b * std::pow(a, b - 1.0), 0.0)       \
+  X(PowConst,  "**",      1,     std::pow(a, b),       detail::pow_base_partial(a, b), 0.0)       \
   X(Exp,       "exp",     1,     std::exp(a),                  out,                     0.0)        \
   X(Log,       "log",     1,     std::log(a),                  1.0 / a,                 0.0)        \
   X(Tanh,      "tanh",    1,     detail::lecture_tanh(a),      1.0 - out * out,         0.0)        \

@@ -172,3 +172,26 @@ def test_lecture_neuron_matches_torch():
     assert ov.data == pytest.approx(o.item(), rel=1e-15)
     for v, t in zip(vs, [x1, w1, x2, w2, b]):
         assert v.grad == pytest.approx(t.grad.item(), rel=1e-12, abs=1e-15)
+
+
+def test_where_we_differ_from_torch_on_purpose():
+    """Pinned differences (docs/design.md): a zero upstream gradient is not multiplied through, so
+    tanh(a + b**b) at b = 700 (tanh saturated: its derivative rounds to 0, b**b overflows to inf)
+    gives b.grad 0 where torch's 0 * inf gives nan."""
+    a, b = Value(0.5), Value(700.0)
+    (a + b ** b).tanh().backward()
+    ta = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
+    tb = torch.tensor(700.0, dtype=torch.float64, requires_grad=True)
+    torch.tanh(ta + tb ** tb).backward()
+    assert b.grad == 0 and a.grad == 0
+    assert math.isnan(tb.grad.item())
+
+
+def test_pow_zero_exponent_gradient_is_torchs():
+    """d(a**0)/da at a = 0: torch's 0 (the formula 0 * 0**-1 would give nan; micrograd raises)."""
+    for exponent in (0, 0.0):
+        a = Value(0.0)
+        (a ** exponent).backward()
+        t = torch.tensor(0.0, dtype=torch.float64, requires_grad=True)
+        (t ** exponent).backward()
+        assert a.grad == t.grad.item() == 0.0
