@@ -2,6 +2,7 @@
 // expression, optionally draw its graph) and `micrograd train` (micrograd's demo, configurable).
 // Not here: the subcommands themselves (grad.cpp, train.cpp).
 #include <iostream>
+#include <string>
 
 #include "commands.hpp"
 
@@ -20,6 +21,29 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   micrograd::cli::setup_grad(app, exit_code);
   micrograd::cli::setup_train(app, exit_code);
+  // `micrograd help [COMMAND]`, and a clear word for a command that does not exist (CLI11 would
+  // only say "A subcommand is required").
+  if (argc >= 2 && argv[1][0] != '-') {
+    const std::string first = argv[1];
+    if (first == "help") {
+      if (argc >= 3) {
+        try {
+          std::cout << app.get_subcommand(argv[2])->help();
+          return 0;
+        } catch (const CLI::OptionNotFound&) {
+        }
+      }
+      std::cout << app.help();
+      return argc >= 3 ? micrograd::cli::kExitUsage : 0;
+    }
+    bool known = false;
+    for (const CLI::App* sub : app.get_subcommands({})) known = known || sub->get_name() == first;
+    if (!known) {
+      std::cerr << "micrograd: unknown command '" << first
+                << "'; the commands are 'grad' and 'train' (micrograd --help)\n";
+      return micrograd::cli::kExitUsage;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

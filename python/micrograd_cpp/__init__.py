@@ -10,6 +10,8 @@ Every Value is a node on this thread's tape (C++). Nodes no Python object can re
 reclaimed automatically, so a training loop written exactly like micrograd's runs in bounded
 memory. This package is thin: the compiled module micrograd_cpp._core does the work.
 """
+__version__ = "0.1.0"  # the project's version (python/pyproject.toml, micrograd --version)
+
 from .engine import (NonFiniteError, StaleValueError, Value, get_backward_semantics,
                      set_backward_semantics, set_detect_anomaly)
 from .graph import draw_dot, trace

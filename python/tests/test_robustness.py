@@ -122,3 +122,12 @@ def test_a_value_is_used_only_on_its_own_thread():
     assert all("another thread" in e for e in errors), errors
     z.backward()
     assert x.grad == 12.0
+
+
+def test_the_version_is_the_projects():
+    import re
+    import micrograd_cpp
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, "..", "pyproject.toml")) as f:
+        declared = re.search(r'^version = "([^"]+)"', f.read(), re.M).group(1)
+    assert micrograd_cpp.__version__ == declared == "0.1.0"
