@@ -73,7 +73,16 @@ std::vector<std::size_t> parse_layers(const std::string& text) {
   return sizes;
 }
 
+// Sizes a run may ask for, checked before anything is allocated: a typo (--samples 1000000000,
+// --layers 100000,100000) must be a clear error, not gigabytes of memory in seconds.
+constexpr std::size_t kMaxSamples = 10'000'000;
+constexpr double kMaxParameters = 50e6;     // 800 MB of data and grads, before any graph
+constexpr double kMaxNodesPerStep = 400e6;  // about 10 GB of tape (25 B a node)
+
 Dataset load_dataset(const TrainArgs& a) {
+  if (a.samples > kMaxSamples && a.dataset.rfind("csv:", 0) != 0 && a.dataset != "lecture")
+    throw CLI::ValidationError("--samples", "at most " + std::to_string(kMaxSamples) + ", got " +
+                                                std::to_string(a.samples));
   if (a.dataset == "moons") return make_moons(a.samples, a.noise, a.data_seed);
   if (a.dataset == "circles") return make_circles(a.samples, a.noise, 0.5, a.data_seed);
   if (a.dataset == "spiral")
@@ -163,6 +172,27 @@ int run_train(const TrainArgs& a) {
   mo.fused = !a.unfused;
   std::vector<std::size_t> sizes = hidden;
   sizes.push_back(nout);
+  {  // the model's size and one step's graph, before allocating either
+    double parameters = 0.0, neurons = 0.0, nin = static_cast<double>(data.num_features());
+    for (const std::size_t n : sizes) {
+      parameters += (nin + 1.0) * static_cast<double>(n);
+      neurons += static_cast<double>(n);
+      nin = static_cast<double>(n);
+    }
+    if (parameters > kMaxParameters)
+      throw CLI::ValidationError(
+          "--layers", "the model would have " + std::to_string(static_cast<long long>(parameters)) +
+                          " parameters; the limit is 50 million");
+    const double rows = static_cast<double>(batch == 0 ? data.size() : batch);
+    // fused: one node a neuron; unfused: 2 per weight (a * and a +) and 2 per neuron
+    const double per_row = a.unfused ? 2.0 * parameters + 2.0 * neurons : neurons + nout + 8.0;
+    if (rows * per_row > kMaxNodesPerStep)
+      throw CLI::ValidationError(
+          "--batch-size", "one step would build about " +
+                              std::to_string(static_cast<long long>(rows * per_row)) +
+                              " graph nodes (" + std::to_string(static_cast<long long>(rows)) +
+                              " samples); use a smaller --batch-size or model");
+  }
   const nn::MLP model(data.num_features(), sizes, mo);
   const std::vector<Value> params = model.parameters();
   Optimizer opt =
@@ -225,7 +255,7 @@ int run_train(const TrainArgs& a) {
   for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
   Rng batch_rng(a.seed ^ 0x5bd1e995ULL);
   std::vector<StepLog> log;
-  log.reserve(a.steps);
+  log.reserve(std::min<std::size_t>(a.steps, 1 << 20));  // grows past that as needed
   Progress progress(a.steps, a.quiet);
   std::optional<std::size_t> diverged_at;  // the step whose loss or update was not finite
   std::string diverged_what;

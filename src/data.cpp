@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <numeric>
 #include <stdexcept>
@@ -164,9 +165,40 @@ bool parse_number(std::string_view s, double& out) {
 
 }  // namespace
 
+namespace {
+// Bounds that keep a bad file from eating the machine (a 1 GB line, /dev/zero, a million columns).
+constexpr std::size_t kMaxLineBytes = std::size_t{1} << 20;
+constexpr std::size_t kMaxFields = 100'000;
+constexpr double kMaxClasses = 100'000;
+
+// One line (without its '\n') into `line`; false at the end of the file. A line longer than
+// kMaxLineBytes is an error (std::getline would grow without bound on a file with no newline).
+bool read_line(std::istream& in, std::string& line, const std::string& path, std::size_t line_no) {
+  line.clear();
+  std::streambuf* buf = in.rdbuf();
+  for (int c = buf->sbumpc(); c != std::char_traits<char>::eof(); c = buf->sbumpc()) {
+    if (c == '\n') return true;
+    if (line.size() == kMaxLineBytes)
+      fail(path, line_no, kMaxLineBytes,
+           "line is longer than " + std::to_string(kMaxLineBytes >> 20) +
+               " MiB: not a CSV file of numbers (rows are one sample each)");
+    line.push_back(static_cast<char>(c));
+  }
+  return !line.empty();
+}
+}  // namespace
+
 Dataset load_csv(const std::string& path, int label_column) {
-  std::ifstream in(path);
-  if (!in) fail(path, 1, 1, "cannot open the file (does it exist, is it readable?)");
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);
+  if (ec || !fs::exists(st)) fail(path, 1, 1, "no such file");
+  if (fs::is_directory(st)) fail(path, 1, 1, "is a directory, not a CSV file");
+  if (!fs::is_regular_file(st))
+    fail(path, 1, 1,
+         "is not a regular file (a pipe, a socket or a device): save the data to a file first");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, 1, 1, "cannot open the file (is it readable?)");
 
   struct Label {
     double value;
@@ -180,12 +212,15 @@ Dataset load_csv(const std::string& path, int label_column) {
   std::size_t line_no = 0, last_line = 0;
   bool first_row = true, header = false;
   std::string line;
-  while (std::getline(in, line)) {
+  while (read_line(in, line, path, line_no + 1)) {
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.find_first_not_of(" \t") == std::string::npos) continue;  // blank line
     last_line = line_no;
     const std::vector<Cell> cells = split_row(line);
+    if (cells.size() > kMaxFields)
+      fail(path, line_no, cells[kMaxFields].column,
+           "row has more than " + std::to_string(kMaxFields) + " fields");
     if (first_row) {
       first_row = false;
       fields = cells.size();
@@ -244,11 +279,20 @@ Dataset load_csv(const std::string& path, int label_column) {
     return d;
   }
   double max_class = 0.0;
+  // A class index is a row of the output layer: more classes than rows (or than kMaxClasses)
+  // is a mistake in the file, not a model to build (a label 1000000 in a 2-row file would make
+  // a million-output network).
+  const double most = std::min(kMaxClasses, std::max(100.0, static_cast<double>(labels.size())));
   for (const Label& l : labels) {
-    if (l.value < 0.0 || l.value != std::floor(l.value) || l.value > 1e6)
+    if (l.value < 0.0 || l.value != std::floor(l.value))
       fail(path, l.line, l.column,
            "label '" + l.text +
                "' is not a class: labels must be -1/+1, 0/1, or integer classes 0..k-1");
+    if (l.value >= most)
+      fail(path, l.line, l.column,
+           "label '" + l.text + "' would make " + l.text + " + 1 classes from " +
+               std::to_string(labels.size()) +
+               " rows: class labels must be 0..k-1 with k at most the number of rows (or 100)");
     max_class = std::max(max_class, l.value);
     d.y.push_back(l.value);
   }

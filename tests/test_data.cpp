@@ -1,8 +1,12 @@
 // Tests for data.hpp: the generators' geometry, labels and determinism, the lecture's samples,
 // and the CSV reader on small fixtures in tests/data/ (including every error, word for word).
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "micrograd/data.hpp"
@@ -169,12 +173,45 @@ TEST(Csv, ErrorsNameFileLineAndColumn) {
             kData +
                 "negative_class.csv:2:5: label '-2' is not a class: labels must be -1/+1, "
                 "0/1, or integer classes 0..k-1");
-  EXPECT_EQ(csv_error("no_such_file.csv"),
-            kData + "no_such_file.csv:1:1: cannot open the file (does it exist, is it readable?)");
+  EXPECT_EQ(csv_error("no_such_file.csv"), kData + "no_such_file.csv:1:1: no such file");
   EXPECT_EQ(csv_error("binary_01.csv", 3),
             kData +
                 "binary_01.csv:1:1: label column 3 does not exist (rows have 3 columns, "
                 "numbered 0..2 or -1..-3 from the end)");
+}
+
+// What a fuzz campaign found: unbounded memory on /dev/zero or a 1 GB line, a hang on a FIFO, a
+// directory called "empty", a 2-row file with label 1000000 building a million-class model.
+TEST(Csv, RefusesWhatIsNotAFileOfRows) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("micrograd-csv-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  auto error = [](const std::string& path) {
+    try {
+      micrograd::load_csv(path);
+    } catch (const std::runtime_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  EXPECT_EQ(error(dir.string()), dir.string() + ":1:1: is a directory, not a CSV file");
+  EXPECT_NE(error("/dev/zero").find("/dev/zero:1:1: is not a regular file"), std::string::npos);
+  const std::string fifo = (dir / "pipe.csv").string();
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_NE(error(fifo).find("is not a regular file"), std::string::npos);  // no hang
+  const std::string long_line = (dir / "long.csv").string();
+  std::ofstream(long_line) << std::string(3 << 20, '1');
+  EXPECT_NE(error(long_line).find("long.csv:1:1048576: line is longer than 1 MiB"),
+            std::string::npos)
+      << error(long_line);
+  const std::string classes = (dir / "classes.csv").string();
+  std::ofstream(classes) << "1,2,0\n3,4,1000000\n";
+  EXPECT_NE(error(classes).find("classes.csv:2:5: label '1000000' would make"), std::string::npos)
+      << error(classes);
+  std::ofstream(classes) << "1,2,0\n3,4,99\n";  // up to 100 classes even from few rows
+  EXPECT_EQ(micrograd::load_csv(classes).num_classes, 100u);
+  fs::remove_all(dir);
 }
 
 }  // namespace
