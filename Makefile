@@ -11,15 +11,24 @@ BUILD_ASAN ?= build-asan
 JOBS       ?= $(shell nproc)
 PYTHON     ?= /usr/bin/python3
 
-# Debian packages the build, the tests and the demo need.
+# Debian packages the build and the demo need, and those only the tests need (make test).
 PACKAGES = build-essential cmake pkg-config libgtest-dev libbenchmark-dev \
-           pybind11-dev python3-dev python3-pytest python3-torch python3-graphviz \
-           graphviz libgraphviz-dev libcli11-dev nlohmann-json3-dev gnuplot-nox clang-format
+           pybind11-dev python3-dev python3-graphviz \
+           graphviz libgraphviz-dev libcli11-dev nlohmann-json3-dev gnuplot-nox
+TEST_PACKAGES = python3-pytest python3-torch clang-format clang libclang-rt-14-dev
+BUILD_FUZZ   ?= build-fuzz
+FUZZ_SECONDS ?= 15
 
-.PHONY: demo test deps build build-asan format-check lecture bench bench-peers clean
+.PHONY: demo test deps test-deps install-packages build build-asan format-check fuzz lecture bench bench-peers clean
 
 deps:
-	@missing=$$(for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	@$(MAKE) --no-print-directory install-packages WANT="$(PACKAGES)"
+
+test-deps:
+	@$(MAKE) --no-print-directory install-packages WANT="$(PACKAGES) $(TEST_PACKAGES)"
+
+install-packages:
+	@missing=$$(for p in $(WANT); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing missing Debian packages:" $$missing; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; \
@@ -41,18 +50,39 @@ demo: build
 	$(BUILD)/cli/micrograd train --out micrograd-out
 
 # Every C++ file as .clang-format wants it (clang-format 14, Debian 12).
-format-check: deps
-	find include src tests cli python bench examples \( -name '*.cpp' -o -name '*.hpp' \) -print0 | xargs -0 clang-format --dry-run -Werror
+format-check: test-deps
+	find include src tests cli python bench examples fuzz \( -name '*.cpp' -o -name '*.hpp' \) -print0 | xargs -0 clang-format --dry-run -Werror
 
-test: format-check build build-asan
+test: test-deps format-check build build-asan
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 	ctest --test-dir $(BUILD_ASAN) --output-on-failure -j $(JOBS)
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
+
+# The fuzz harnesses (fuzz/): clang with ASan + UBSan + libFuzzer, each run FUZZ_SECONDS over a
+# copy of the corpus (new inputs it finds stay in $(BUILD_FUZZ)/corpus, the repository's is
+# untouched). A crash stops with the input that caused it.
+fuzz: test-deps
+	cmake -S . -B $(BUILD_FUZZ) -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DMICROGRAD_FUZZ=ON -DMICROGRAD_BUILD_TESTS=OFF -DMICROGRAD_BUILD_PYTHON=OFF \
+	  -DMICROGRAD_BUILD_BENCH=OFF -DMICROGRAD_BUILD_CLI=OFF -DMICROGRAD_BUILD_EXAMPLES=OFF \
+	  "-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=all"
+	cmake --build $(BUILD_FUZZ) -j $(JOBS) --target fuzz_expr fuzz_csv
+	@for h in expr csv; do \
+	  mkdir -p $(BUILD_FUZZ)/corpus/$$h && cp -n fuzz/corpus/$$h/* $(BUILD_FUZZ)/corpus/$$h/ && \
+	  echo "fuzzing $$h for $(FUZZ_SECONDS) s" && \
+	  $(BUILD_FUZZ)/fuzz/fuzz_$$h -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -rss_limit_mb=2048 \
+	    -artifact_prefix=$(BUILD_FUZZ)/ -print_final_stats=1 $(BUILD_FUZZ)/corpus/$$h \
+	    > $(BUILD_FUZZ)/fuzz_$$h.log 2>&1; rc=$$?; tail -6 $(BUILD_FUZZ)/fuzz_$$h.log; \
+	  if [ $$rc != 0 ]; then echo "fuzz_$$h failed (exit $$rc): $(BUILD_FUZZ)/fuzz_$$h.log"; exit 1; fi; \
+	done
 
 lecture: build
 	$(BUILD)/examples/lecture
 
+# The benchmarks on this machine, pinned to one core (docs/benchmarks.md: how to read them).
 bench: build
-	@ls $(BUILD)/bench/ 2>/dev/null
+	taskset -c 1 $(BUILD)/bench/bench_w1
+	taskset -c 1 $(BUILD)/bench/bench_w2
 
 # The side-by-side peer benchmark: local checkouts of the peers (empty: that peer is left out),
 # its own Release -O3 -march=native build, ROUNDS interleaved rounds pinned to core CPU.

@@ -199,7 +199,10 @@ Dataset load_csv(const std::string& path, int label_column) {
          "is not a regular file (a pipe, a socket or a device): save the data to a file first");
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path, 1, 1, "cannot open the file (is it readable?)");
+  return read_csv(in, path, label_column);
+}
 
+Dataset read_csv(std::istream& in, const std::string& path, int label_column) {
   struct Label {
     double value;
     std::size_t line, column;

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <iosfwd>
 #include <string>
 #include <vector>
 
@@ -47,7 +48,11 @@ Dataset lecture_dataset();
 // no number in it is a header and is skipped; blank lines are skipped. Labels that are all in
 // {-1, 1} or all in {0, 1} are binary (0 becomes -1); otherwise they must be integer classes
 // 0..k-1. Errors: std::runtime_error "path:line:column: what is wrong".
+// Bounds: a line is at most 1 MiB, a row at most 100,000 fields, and there are at most as many
+// classes as rows (or 100); a directory, pipe or device is refused (nothing is read from it).
 Dataset load_csv(const std::string& path, int label_column = -1);
+// The same from a stream; `name` stands for the file in error messages (the fuzz harness uses it).
+Dataset read_csv(std::istream& in, const std::string& name, int label_column = -1);
 
 // One row of Values per sample (micrograd: `list(map(Value, xrow))`).
 std::vector<std::vector<Value>> to_values(const std::vector<std::vector<double>>& X);
