@@ -56,6 +56,7 @@ struct TrainArgs {
   std::string out = "micrograd-out";
   std::size_t max_nodes = DotOptions{}.max_nodes;
   bool quiet = false;
+  bool no_plots = false;  // logs only: no pictures, no graph
 };
 
 std::vector<std::size_t> parse_layers(const std::string& text) {
@@ -368,13 +369,15 @@ int run_train(const TrainArgs& a) {
       failures.push_back(e.what());
     }
   };
-  if (!losses.empty()) {
+  if (a.no_plots) notes.push_back("no pictures (--no-plots)");
+  if (!a.no_plots && !losses.empty()) {
     for (const char* ext : {".png", ".svg"}) {
       const std::string file = path(std::string("training_curves") + ext);
       attempt(file, [&] { plot_training_curves(losses, accs, file, title); });
     }
   }
-  if (data.num_features() == 2) {
+  if (a.no_plots) {
+  } else if (data.num_features() == 2) {
     std::vector<std::array<double, 2>> points;
     for (const auto& row : data.X) points.push_back({row[0], row[1]});
     DecisionBoundaryOptions po;
@@ -382,14 +385,12 @@ int run_train(const TrainArgs& a) {
     char acc_text[32];
     std::snprintf(acc_text, sizeof acc_text, "%.1f%%", final_acc * 100.0);
     po.title = title + ": accuracy " + acc_text;
-    auto score = [&](double x, double y) {
-      TapeScope scope;
-      const std::vector<Value> in{Value(x), Value(y)};
-      if (!softmax) return model.score(in).data();
-      const std::vector<Value> z = model(in);
+    auto score = [&](double x, double y) {  // plain doubles: no graph per grid point
+      const std::vector<double> z = model.predict({x, y});
+      if (!softmax) return z[0];
       std::size_t best = 0;
       for (std::size_t c = 1; c < z.size(); ++c)
-        if (z[c].data() > z[best].data()) best = c;
+        if (z[c] > z[best]) best = c;
       return static_cast<double>(best);
     };
     for (const char* ext : {".png", ".svg"}) {
@@ -400,7 +401,7 @@ int run_train(const TrainArgs& a) {
     notes.push_back("no decision boundary picture: the data has " +
                     std::to_string(data.num_features()) + " features, not 2");
   }
-  {  // the graph of the first sample's score
+  if (!a.no_plots) {  // the graph of the first sample's score
     TapeScope scope;
     std::vector<Value> x;
     for (std::size_t i = 0; i < data.X[0].size(); ++i)
@@ -538,6 +539,8 @@ void setup_train(CLI::App& app, int& exit_code) {
       ->capture_default_str()
       ->check(kPositive);
   cmd->add_flag("--quiet,-q", a->quiet, "No progress display");
+  cmd->add_flag("--no-plots", a->no_plots,
+                "Write the logs only: no pictures, no graph (big models draw slowly)");
   cmd->callback([a, &exit_code] { exit_code = run_train(*a); });
 }
 

@@ -140,7 +140,10 @@ std::string to_dot(const Value& root, const DotOptions& options) {
   std::sort(order.begin(), order.end());
 
   // ---- emit in ascending id order: byte-identical output on every run
-  std::string out = "digraph micrograd {\n  graph [rankdir=" + options.rankdir + "];\n";
+  std::string out = "digraph micrograd {\n  graph [rankdir=" + options.rankdir;
+  if (order.size() > options.fast_layout_above)  // bound the layout time (see DotOptions)
+    out += ", nslimit=1, nslimit1=1, mclimit=0.01, splines=line";
+  out += "];\n";
   for (const Index i : order) {
     std::string id(1, 'n');  // (not "n" + to_string: g++ 12 gives a false -Wrestrict there)
     id += std::to_string(i);

@@ -193,6 +193,33 @@ std::vector<Value> MLP::forward(const std::vector<Value>& x, bool fused) const {
   return out;
 }
 
+std::vector<double> MLP::predict(const std::vector<double>& x) const {
+  if (x.size() != nin())
+    throw std::invalid_argument("MLP::predict expects " + std::to_string(nin()) + " inputs, got " +
+                                std::to_string(x.size()));
+  std::vector<double> in = x, out;
+  for (const Layer& l : layers_) {
+    out.clear();
+    for (const Neuron& n : l.neurons()) {
+      double act = n.b().data();  // micrograd's order: b + w0*x0 + w1*x1 + ...
+      for (std::size_t i = 0; i < in.size(); ++i) act = act + n.w()[i].data() * in[i];
+      switch (n.activation()) {
+        case Activation::Linear:
+          break;
+        case Activation::ReLU:
+          act = detail::forward<Op::Relu>(act, act);
+          break;
+        case Activation::Tanh:
+          act = detail::forward<Op::Tanh>(act, act);
+          break;
+      }
+      out.push_back(act);
+    }
+    in.swap(out);
+  }
+  return in;
+}
+
 Value MLP::score(const std::vector<Value>& x) const {
   if (nout() != 1)
     throw std::invalid_argument("MLP::score needs a last layer of 1 neuron, this one has " +

@@ -125,12 +125,13 @@ void plot_decision_boundary(const std::function<double(double, double)>& score,
   const double step = options.step > 0.0 ? options.step : std::max(x1 - x0, y1 - y0) / 200.0;
   if (!(step > 0.0) || !std::isfinite(step))
     throw std::invalid_argument("plot_decision_boundary: the grid step must be positive");
-  const long nx = static_cast<long>(std::floor((x1 - x0) / step)) + 1;
-  const long ny = static_cast<long>(std::floor((y1 - y0) / step)) + 1;
-  if (nx * ny > 4'000'000)
+  // The grid's size in doubles first: a tiny step makes counts no integer type holds.
+  const double fx = std::floor((x1 - x0) / step) + 1.0, fy = std::floor((y1 - y0) / step) + 1.0;
+  if (!(fx * fy <= 4'000'000.0))
     throw std::invalid_argument("plot_decision_boundary: a step of " + num(step) + " makes a " +
-                                std::to_string(nx) + "x" + std::to_string(ny) +
+                                num(fx) + "x" + num(fy) +
                                 " grid; use a larger DecisionBoundaryOptions::step");
+  const long nx = static_cast<long>(fx), ny = static_cast<long>(fy);
 
   auto class_of_label = [&](double label) -> long {
     return options.multiclass ? std::lround(label) : (label > 0.0 ? 1 : 0);

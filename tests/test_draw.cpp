@@ -258,3 +258,17 @@ TEST(Render, BadDotTextIsAnError) {
   EXPECT_FALSE(fs::exists(dir / "bad.svg"));
   fs::remove_all(dir);
 }
+
+// Big graphs get a bounded layout (a*b + a*b + ... with 100 terms: minutes in graphviz before);
+// small ones are laid out as before.
+TEST(ToDot, BigGraphsGetABoundedLayout) {
+  const std::string dot = on_fresh_tape([] {
+    micrograd::Value a(2.0), b(3.0);
+    micrograd::Value s = a * b;
+    for (int k = 1; k < 100; ++k) s = s + a * b;
+    return micrograd::to_dot(s);
+  });
+  EXPECT_NE(dot.find("graph [rankdir=LR, nslimit=1, nslimit1=1, mclimit=0.01, splines=line];"),
+            std::string::npos);
+  EXPECT_EQ(on_fresh_tape(lecture_L).find("nslimit"), std::string::npos);
+}

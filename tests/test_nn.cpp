@@ -11,6 +11,7 @@
 #include "micrograd/loss.hpp"
 #include "micrograd/nn.hpp"
 #include "micrograd/optim.hpp"
+#include "micrograd/random.hpp"
 
 using micrograd::Rng;
 using micrograd::Tape;
@@ -469,3 +470,27 @@ TEST_F(NN, ForwardCanBuildMicrogradsGraphFromAFusedModel) {
 }
 
 }  // namespace
+
+// predict(): the plain-double forward the decision-boundary picture uses; the same numbers as the
+// graph, bit for bit, for every activation.
+TEST_F(NN, PredictEqualsTheGraphsDataBitForBit) {
+  for (auto act : {micrograd::nn::Activation::ReLU, micrograd::nn::Activation::Tanh}) {
+    micrograd::nn::MLPOptions o;
+    o.hidden = act;
+    o.seed = 7;
+    const micrograd::nn::MLP model(3, {8, 5, 2}, o);
+    micrograd::Rng rng(3);
+    for (int k = 0; k < 50; ++k) {
+      micrograd::TapeScope scope;
+      const std::vector<double> x{4 * rng.uniform() - 2, 4 * rng.uniform() - 2,
+                                  4 * rng.uniform() - 2};
+      const std::vector<micrograd::Value> in(x.begin(), x.end());
+      const std::vector<micrograd::Value> graph = model(in);
+      const std::vector<double> plain = model.predict(x);
+      ASSERT_EQ(plain.size(), 2u);
+      EXPECT_EQ(plain[0], graph[0].data());
+      EXPECT_EQ(plain[1], graph[1].data());
+    }
+  }
+  EXPECT_THROW(micrograd::nn::MLP(2, {1}).predict({1.0}), std::invalid_argument);
+}

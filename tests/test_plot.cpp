@@ -123,6 +123,12 @@ TEST(Plot, BadInput) {
   tiny.step = 1e-6;
   EXPECT_THROW(micrograd::plot_decision_boundary(score, points(), labels(), "/tmp/x.png", tiny),
                std::invalid_argument);
+  tiny.step = 1e-300;  // counts past any integer type: refused before any cast (UBSan found it)
+  EXPECT_THROW(micrograd::plot_decision_boundary(score, points(), labels(), "/tmp/x.png", tiny),
+               std::invalid_argument);
+  tiny.step = 5e-324;
+  EXPECT_THROW(micrograd::plot_decision_boundary(score, points(), labels(), "/tmp/x.png", tiny),
+               std::invalid_argument);
   EXPECT_THROW(micrograd::plot_training_curves({}, {}, "/tmp/c.png"), std::invalid_argument);
   EXPECT_THROW(micrograd::plot_training_curves({1, 2}, {1}, "/tmp/c.png"), std::invalid_argument);
 }

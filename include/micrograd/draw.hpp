@@ -21,6 +21,10 @@ namespace micrograd {
 struct DotOptions {
   std::string rankdir = "LR";    // graphviz rankdir: LR (the lecture's), TB, RL or BT
   std::size_t max_nodes = 2000;  // more value nodes than this: std::length_error, not a monster
+  // Past this many value nodes the layout is bounded (graphviz's network simplex and crossing
+  // minimisation cut short, straight edges): a 300-node graph of shared operands took graphviz
+  // minutes with its defaults, a few seconds so. Smaller graphs are laid out exactly as before.
+  std::size_t fast_layout_above = 100;
 };
 
 // DOT text for the nodes reachable from `root`. Throws std::length_error past options.max_nodes.

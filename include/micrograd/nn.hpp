@@ -117,6 +117,9 @@ class MLP : public Module {
   std::vector<Value> forward(const std::vector<Value>& x, bool fused) const;
   // The single output of a network whose last layer has one neuron (micrograd's `model(x)`).
   Value score(const std::vector<Value>& x) const;
+  // The outputs for plain numbers, no graph: the same arithmetic in the same order as the graph
+  // (bit for bit the data of operator()), for pictures and predictions over many points.
+  std::vector<double> predict(const std::vector<double>& x) const;
   std::vector<Value> parameters() const override;  // layer by layer
   std::string repr() const override;               // "MLP of [Layer of [...], Layer of [...]]"
 
