@@ -2,6 +2,7 @@
 // loss + 1e-4 L2, SGD with lr 1.0 - 0.9*k/100, 100 full-batch steps) with every piece selectable,
 // a progress display, and the pictures and logs written to an output directory.
 // Not here: the model, losses, optimizers and data (nn/loss/optim/data.hpp); this only wires them.
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <charconv>
@@ -98,19 +99,35 @@ Dataset load_dataset(const TrainArgs& a) {
 // The optimizers share step(lr) and zero_grad(); a variant keeps them by value.
 using Optimizer = std::variant<SGD, Adam, AdamW>;
 
-// A progress line on a terminal, plain lines otherwise, nothing with --quiet.
+// A progress line on a terminal, plain lines otherwise, nothing with --quiet. Steps are counted
+// from 0 as in the logs (micrograd's "step 0" .. "step 99"); the terminal line also shows the
+// elapsed time, the speed and the time left, and fits the terminal's width.
 class Progress {
  public:
-  Progress(std::size_t total, bool quiet) : total_(total), quiet_(quiet), tty_(::isatty(2) == 1) {}
+  Progress(std::size_t total, bool quiet)
+      : total_(total),
+        quiet_(quiet),
+        tty_(::isatty(2) == 1),
+        start_(std::chrono::steady_clock::now()) {}
   void update(std::size_t step, double loss, double acc, double lr) {
     if (quiet_) return;
-    char buf[160];
     if (tty_) {
-      const std::size_t width = 30, done = (step + 1) * width / total_;
-      std::snprintf(buf, sizeof buf, "\r[%s%s] step %zu/%zu  loss %.6f  accuracy %5.1f%%  lr %.4g ",
-                    std::string(done, '#').c_str(), std::string(width - done, '.').c_str(),
-                    step + 1, total_, loss, acc * 100.0, lr);
-      std::cerr << buf << std::flush;
+      const double elapsed = seconds_since_start();
+      const double rate = static_cast<double>(step + 1) / std::max(elapsed, 1e-9);
+      const double left = static_cast<double>(total_ - step - 1) / rate;
+      char stats[160];
+      std::snprintf(stats, sizeof stats,
+                    "step %zu/%zu  loss %.6f  accuracy %5.1f%%  lr %.4g  %.1f s, %.0f steps/s, "
+                    "%.1f s left",
+                    step, total_ - 1, loss, acc * 100.0, lr, elapsed, rate, left);
+      std::string line = stats;
+      const std::size_t width = terminal_width();
+      if (line.size() + 34 <= width) {  // room for a bar
+        const std::size_t bar = 30, done = (step + 1) * bar / total_;
+        line = "[" + std::string(done, '#') + std::string(bar - done, '.') + "] " + line;
+      }
+      if (line.size() >= width) line.resize(width - 1);  // a narrow terminal: never wrap
+      std::cerr << "\r" << line << std::string(width - 1 - line.size(), ' ') << std::flush;
       if (step + 1 == total_) std::cerr << "\n";
       return;
     }
@@ -121,10 +138,23 @@ class Progress {
                 << python_float_repr(acc * 100.0) << "%\n";
     }
   }
+  // Says what happens next (drawing can take seconds after the last step).
+  void note(const std::string& text) const {
+    if (!quiet_) std::cerr << text << "\n";
+  }
 
  private:
+  double seconds_since_start() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+  static std::size_t terminal_width() {
+    winsize w{};
+    if (::ioctl(2, TIOCGWINSZ, &w) == 0 && w.ws_col >= 20) return w.ws_col;
+    return 80;
+  }
   std::size_t total_;
   bool quiet_, tty_;
+  std::chrono::steady_clock::time_point start_;
 };
 
 struct StepLog {
@@ -295,19 +325,38 @@ int run_train(const TrainArgs& a) {
                  "written, no pictures.\n";
   }
   double final_loss = 0.0, final_acc = 0.0;
-  {
+  if (batch == 0) {  // full batch: the same graph as the steps (micrograd's demo numbers)
     TapeScope scope;
     const Forward f = forward(all);
     final_loss = f.total.data();
     final_acc = f.accuracy;
+  } else {  // minibatches: memory follows the batch, so evaluate batch by batch
+    double data_sum = 0.0, correct = 0.0, reg = 0.0;
+    for (std::size_t first = 0; first < all.size(); first += batch) {
+      TapeScope scope;
+      const std::vector<std::size_t> rows(
+          all.begin() + static_cast<std::ptrdiff_t>(first),
+          all.begin() + static_cast<std::ptrdiff_t>(std::min(first + batch, all.size())));
+      const Forward f = forward(rows);  // every loss here is a mean over its rows
+      data_sum += f.data_loss.data() * static_cast<double>(rows.size());
+      correct += f.accuracy * static_cast<double>(rows.size());
+      reg = f.reg_loss.data();
+    }
+    final_loss = data_sum / static_cast<double>(all.size()) + reg;
+    final_acc = correct / static_cast<double>(all.size());
   }
+  if (!a.no_plots) progress.note("writing the logs and drawing the pictures...");
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   // ---- outputs
   fs::create_directories(a.out);
+  const std::size_t stale = remove_stale_temporaries(a.out);
   auto path = [&](const std::string& name) { return (fs::path(a.out) / name).string(); };
   std::vector<std::string> written, notes;
+  if (stale > 0)
+    notes.push_back("removed " + std::to_string(stale) +
+                    " temporary file(s) an interrupted run had left in " + a.out);
 
   nlohmann::json j;
   j["config"] = {{"dataset", a.dataset},
@@ -472,7 +521,9 @@ void setup_train(CLI::App& app, int& exit_code) {
       "ReLU, SVM max-margin loss + 1e-4 L2, SGD with lr 1.0 - 0.9*k/100, 100 full-batch steps.\n"
       "Writes to --out: decision_boundary.{png,svg} (2-feature data), training_curves.{png,svg}, "
       "log.json, log.csv, graph.svg (the first sample's score).");
-  cmd->add_option("--dataset", a->dataset, "moons, circles, spiral, lecture or csv:PATH")
+  cmd->add_option("--dataset", a->dataset,
+                  "moons, circles, spiral, lecture or csv:PATH (one sample per row, numbers, "
+                  "optional header; label last: -1/+1, 0/1 or classes 0..k-1)")
       ->capture_default_str();
   cmd->add_option("--samples", a->samples, "Number of samples (moons, circles, spiral)")
       ->capture_default_str()

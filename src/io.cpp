@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -141,6 +142,27 @@ void produce_file_atomically(const std::string& path,
     throw std::runtime_error("cannot write '" + path + "': the program producing it wrote nothing");
   }
   commit(fd, temp, path);
+}
+
+std::size_t remove_stale_temporaries(const std::string& dir, double min_age_seconds) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  std::size_t removed = 0;
+  const auto now = fs::file_time_type::clock::now();
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    // ".NAME.tmp-XXXXXX" then the target's extension (make_temp's pattern)
+    const std::size_t tmp = name.rfind(".tmp-");
+    if (name.size() < 2 || name[0] != '.' || tmp == std::string::npos || tmp < 2) continue;
+    const std::string rest = name.substr(tmp + 5);  // XXXXXX[.ext]
+    if (rest.size() < 6 || (rest.size() > 6 && rest[6] != '.')) continue;
+    if (!it->is_regular_file(ec)) continue;
+    const auto changed = fs::last_write_time(it->path(), ec);
+    if (ec) continue;
+    if (std::chrono::duration<double>(now - changed).count() < min_age_seconds) continue;
+    if (fs::remove(it->path(), ec)) ++removed;
+  }
+  return removed;
 }
 
 void check_image_complete(const std::string& file, const std::string& shown) {

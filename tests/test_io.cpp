@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -149,4 +150,27 @@ TEST(CheckImageComplete, RefusesPicturesCutShort) {
                std::runtime_error);
   EXPECT_THROW(micrograd::check_image_complete(write("c.png", ""), "c.png"), std::runtime_error);
   EXPECT_THROW(micrograd::check_image_complete(dir + "/missing.png", "m.png"), std::runtime_error);
+}
+
+// kill -9 during a write leaves ".NAME.tmp-XXXXXX.ext"; the next run removes ours once they are
+// old enough, and nothing else.
+TEST(RemoveStaleTemporaries, RemovesOnlyOurOldTemporaries) {
+  const fs::path d = fresh_dir("stale");
+  auto touch = [&](const std::string& name, int age_seconds) {
+    std::ofstream(d / name) << "x";
+    fs::last_write_time(d / name,
+                        fs::file_time_type::clock::now() - std::chrono::seconds(age_seconds));
+  };
+  touch(".graph.svg.tmp-a1B2c3.svg", 3600);  // ours, old: removed
+  touch(".log.json.tmp-Zz9yY8.json", 3600);  // ours, old: removed
+  touch(".log.csv.tmp-Qq1wW2", 3600);        // ours (no extension), old: removed
+  touch(".plot.png.tmp-abcdef.png", 1);      // ours, fresh: a writer may still be running
+  touch("graph.svg", 3600);                  // a real output
+  touch(".hidden", 3600);                    // not ours
+  touch(".notes.tmp-xyz", 3600);             // not our pattern (6 characters after tmp-)
+  EXPECT_EQ(micrograd::remove_stale_temporaries(d.string()), 3u);
+  EXPECT_EQ(count_files(d), 4u);
+  EXPECT_TRUE(fs::exists(d / ".plot.png.tmp-abcdef.png"));
+  EXPECT_TRUE(fs::exists(d / "graph.svg"));
+  EXPECT_EQ(micrograd::remove_stale_temporaries((d / "missing").string()), 0u);
 }

@@ -18,6 +18,12 @@ namespace micrograd {
 // std::runtime_error names the path and the system's reason (errno text).
 void write_file_atomically(const std::string& path, std::string_view contents);
 
+// Removes the temporaries our writers leave when a process is killed mid-write (kill -9, a
+// power cut): files in `dir` named ".NAME.tmp-XXXXXX[.ext]" (our pattern only) whose last change
+// is at least `min_age_seconds` old (younger ones may belong to a writer still running).
+// Returns how many it removed; errors reading the directory are ignored (nothing removed).
+std::size_t remove_stale_temporaries(const std::string& dir, double min_age_seconds = 60.0);
+
 // Lets `produce` create the file at a temporary path (same directory, same extension, e.g. for
 // gnuplot or graphviz to write into), then fsyncs it and renames it to `path`. If `produce`
 // throws, or leaves no file behind, the temporary is removed and the error propagates.
