@@ -104,8 +104,8 @@ void setup_grad(CLI::App& app, int& exit_code) {
   CLI::App* cmd = app.add_subcommand(
       "grad", "Evaluate an expression, run backward, print the value and d/dvar of each variable");
   cmd->footer(
-      "EXPR uses numbers (2, 0.5, 1e-3), variables, + - * / ** (Python's precedence: -a**2 is "
-      "-(a**2)), parentheses and exp log tanh relu sigmoid.\n"
+      "EXPR uses numbers (2, 0.5, 1e-3: doubles, 1/0 is inf), variables, + - * / **\n"
+      "(Python's precedence: -a**2 is -(a**2)), parentheses and exp log tanh relu sigmoid.\n"
       "Put -- before an expression that starts with '-'.\n"
       "Example: micrograd grad \"(a*b + c)*f\" a=2 b=-3 c=10 f=-2 --graph L.svg");
   cmd->add_option("expression", args->expression, "The expression, e.g. \"tanh(x*w + b)\"")

@@ -494,7 +494,7 @@ const CLI::Validator kFinite(
       if (!std::isfinite(x)) return "must be a finite number, got " + text;
       return {};
     },
-    "FINITE");
+    "");  // no name: the help shows the option's placeholder only
 
 // Short, human range errors (CLI11's PositiveNumber prints the whole range up to DBL_MAX, 309
 // digits).
@@ -507,7 +507,7 @@ CLI::Validator number_check(const char* what, bool (*ok)(double)) {
         if (!ok(x)) return std::string("must be ") + what + ", got " + text;
         return {};
       },
-      what);
+      "");
 }
 const CLI::Validator kPositive = number_check("positive", [](double x) { return x > 0.0; });
 const CLI::Validator kNonNegative = number_check("zero or more", [](double x) { return x >= 0.0; });
@@ -517,13 +517,13 @@ void setup_train(CLI::App& app, int& exit_code) {
   CLI::App* cmd = app.add_subcommand(
       "train", "Train an MLP classifier (default: micrograd's two-moons demo) and plot it");
   cmd->footer(
-      "Defaults reproduce micrograd's demo.ipynb: make_moons(100, noise 0.1), MLP(2, [16, 16, 1]) "
+      "Defaults reproduce micrograd's demo.ipynb: make_moons(100, noise 0.1), MLP(2, [16, 16, 1])\n"
       "ReLU, SVM max-margin loss + 1e-4 L2, SGD with lr 1.0 - 0.9*k/100, 100 full-batch steps.\n"
-      "Writes to --out: decision_boundary.{png,svg} (2-feature data), training_curves.{png,svg}, "
-      "log.json, log.csv, graph.svg (the first sample's score).");
-  cmd->add_option("--dataset", a->dataset,
-                  "moons, circles, spiral, lecture or csv:PATH (one sample per row, numbers, "
-                  "optional header; label last: -1/+1, 0/1 or classes 0..k-1)")
+      "Writes to --out: decision_boundary.{png,svg} (2-feature data), training_curves.{png,svg},\n"
+      "log.json, log.csv, graph.svg (the first sample's score).\n"
+      "csv:PATH: one sample per row, comma-separated numbers, an optional header row, the label\n"
+      "in the last column (--label-column): -1/+1 or 0/1 (binary), or classes 0..k-1.");
+  cmd->add_option("--dataset", a->dataset, "moons, circles, spiral, lecture or csv:PATH (below)")
       ->capture_default_str();
   cmd->add_option("--samples", a->samples, "Number of samples (moons, circles, spiral)")
       ->capture_default_str()
@@ -534,7 +534,7 @@ void setup_train(CLI::App& app, int& exit_code) {
       ->check(kNonNegative);
   cmd->add_option("--classes", a->classes, "Number of spiral arms (spiral)")
       ->capture_default_str()
-      ->check(CLI::Range(2, 8));
+      ->check(number_check("2 to 8", [](double x) { return x >= 2.0 && x <= 8.0; }));
   cmd->add_option("--label-column", a->label_column, "Label column of a CSV file (-1: last)")
       ->capture_default_str();
   cmd->add_option("--layers", a->layers,
@@ -552,13 +552,12 @@ void setup_train(CLI::App& app, int& exit_code) {
       ->check(kFinite)
       ->check(kPositive);
   cmd->add_option("--schedule", a->schedule,
-                  "Learning-rate schedule: linear is lr*(1 - 0.9*k/steps) (default for sgd), "
-                  "constant (default for adam/adamw)")
+                  "linear: lr*(1 - 0.9*k/steps) (sgd's default), or constant")
       ->check(CLI::IsMember({"constant", "linear"}));
   cmd->add_option("--momentum", a->momentum, "SGD momentum")
       ->check(kFinite)
       ->capture_default_str()
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(number_check("0 to 1", [](double x) { return x >= 0.0 && x <= 1.0; }));
   cmd->add_option("--l2", a->l2, "L2 regularization strength alpha (micrograd: 1e-4)")
       ->check(kFinite)
       ->capture_default_str()
@@ -579,10 +578,7 @@ void setup_train(CLI::App& app, int& exit_code) {
       ->capture_default_str()
       ->check(kNonNegative);
   CLI::Option* unfused = cmd->add_flag(
-      "--unfused", a->unfused,
-      "Train on micrograd's own graph, every multiply, add and ReLU a node, instead of "
-      "one node per neuron (the default): the same numbers bit for bit, several times "
-      "slower");
+      "--unfused", a->unfused, "micrograd's own graph (a node per * + ReLU): same numbers, slower");
   cmd->add_flag("--fused", a->fused, "The default (one node per neuron); kept for old scripts")
       ->excludes(unfused);
   cmd->add_option("--out", a->out, "Output directory")->capture_default_str();
@@ -591,7 +587,18 @@ void setup_train(CLI::App& app, int& exit_code) {
       ->check(kPositive);
   cmd->add_flag("--quiet,-q", a->quiet, "No progress display");
   cmd->add_flag("--no-plots", a->no_plots,
-                "Write the logs only: no pictures, no graph (big models draw slowly)");
+                "Logs only: no pictures, no graph (big models draw slowly)");
+  // The help fits 100 columns: short placeholders instead of CLI11's type names.
+  for (CLI::Option* o : cmd->get_options()) {
+    const std::string type = o->get_type_name();
+    if (type.rfind("UINT", 0) == 0 || type.rfind("INT", 0) == 0)
+      o->type_name("N");
+    else if (type.rfind("FLOAT", 0) == 0)
+      o->type_name("X");
+    else if (type.rfind("TEXT", 0) == 0)
+      o->type_name("NAME");
+  }
+  cmd->get_formatter()->column_width(34);
   cmd->callback([a, &exit_code] { exit_code = run_train(*a); });
 }
 
