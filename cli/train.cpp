@@ -57,7 +57,8 @@ struct TrainArgs {
   std::string out = "micrograd-out";
   std::size_t max_nodes = DotOptions{}.max_nodes;
   bool quiet = false;
-  bool no_plots = false;  // logs only: no pictures, no graph
+  bool no_plots = false;    // logs only: no pictures, no graph
+  bool full_graph = false;  // graph.svg: the whole graph, not the output neuron's
 };
 
 std::vector<std::size_t> parse_layers(const std::string& text) {
@@ -455,7 +456,23 @@ int run_train(const TrainArgs& a) {
     std::vector<Value> x;
     for (std::size_t i = 0; i < data.X[0].size(); ++i)
       x.emplace_back(data.X[0][i], "x" + std::to_string(i));
-    Value s = model.forward(x, false)[0];  // micrograd's graph, whatever trained
+    Value s;
+    if (a.full_graph || model.layers().size() == 1) {
+      s = model.forward(x, false)[0];  // micrograd's whole graph (1,619 nodes for the demo)
+    } else {
+      // What a person can read: the output neuron's own graph (micrograd's * and + nodes), its
+      // inputs the last hidden layer's values for this sample, as leaves h0, h1, ...
+      std::vector<Value> h = x;
+      for (std::size_t l = 0; l + 1 < model.layers().size(); ++l) {
+        std::vector<Value> next;
+        for (const nn::Neuron& n : model.layers()[l].neurons()) next.push_back(n(h, false));
+        h = std::move(next);
+      }
+      std::vector<Value> leaves;
+      for (std::size_t i = 0; i < h.size(); ++i)
+        leaves.emplace_back(h[i].data(), "h" + std::to_string(i));
+      s = model.layers().back().neurons()[0](leaves, false);
+    }
     s.set_label(softmax ? "logit0" : "score");
     s.backward();
     DotOptions o;
@@ -520,7 +537,7 @@ void setup_train(CLI::App& app, int& exit_code) {
       "Defaults reproduce micrograd's demo.ipynb: make_moons(100, noise 0.1), MLP(2, [16, 16, 1])\n"
       "ReLU, SVM max-margin loss + 1e-4 L2, SGD with lr 1.0 - 0.9*k/100, 100 full-batch steps.\n"
       "Writes to --out: decision_boundary.{png,svg} (2-feature data), training_curves.{png,svg},\n"
-      "log.json, log.csv, graph.svg (the first sample's score).\n"
+      "log.json, log.csv, graph.svg (the output neuron's graph for the first sample).\n"
       "csv:PATH: one sample per row, comma-separated numbers, an optional header row, the label\n"
       "in the last column (--label-column): -1/+1 or 0/1 (binary), or classes 0..k-1.");
   cmd->add_option("--dataset", a->dataset, "moons, circles, spiral, lecture or csv:PATH (below)")
@@ -586,6 +603,8 @@ void setup_train(CLI::App& app, int& exit_code) {
       ->capture_default_str()
       ->check(kPositive);
   cmd->add_flag("--quiet,-q", a->quiet, "No progress display");
+  cmd->add_flag("--full-graph", a->full_graph,
+                "graph.svg: the whole graph of one sample, not only the output neuron's");
   cmd->add_flag("--no-plots", a->no_plots,
                 "Logs only: no pictures, no graph (big models draw slowly)");
   // The help fits 100 columns: short placeholders instead of CLI11's type names.
