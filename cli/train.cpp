@@ -537,7 +537,7 @@ void setup_train(CLI::App& app, int& exit_code) {
       "Defaults reproduce micrograd's demo.ipynb: make_moons(100, noise 0.1), MLP(2, [16, 16, 1])\n"
       "ReLU, SVM max-margin loss + 1e-4 L2, SGD with lr 1.0 - 0.9*k/100, 100 full-batch steps.\n"
       "Writes to --out: decision_boundary.{png,svg} (2-feature data), training_curves.{png,svg},\n"
-      "log.json, log.csv, graph.svg (the output neuron's graph for the first sample).\n"
+      "log.json, log.csv, graph.svg (the output neuron's graph, first sample).\n"
       "csv:PATH: one sample per row, comma-separated numbers, an optional header row, the label\n"
       "in the last column (--label-column): -1/+1 or 0/1 (binary), or classes 0..k-1.");
   cmd->add_option("--dataset", a->dataset, "moons, circles, spiral, lecture or csv:PATH (below)")
@@ -604,7 +604,7 @@ void setup_train(CLI::App& app, int& exit_code) {
       ->check(kPositive);
   cmd->add_flag("--quiet,-q", a->quiet, "No progress display");
   cmd->add_flag("--full-graph", a->full_graph,
-                "graph.svg: the whole graph of one sample, not only the output neuron's");
+                "graph.svg: the whole network's graph, not the output neuron's");
   cmd->add_flag("--no-plots", a->no_plots,
                 "Logs only: no pictures, no graph (big models draw slowly)");
   // The help fits 100 columns: short placeholders instead of CLI11's type names.
