@@ -185,20 +185,21 @@ void render(const std::string& dot_text, const std::string& path) {
   if (result == GvcResult::BadInput) throw std::runtime_error("cannot draw '" + path + "': " + why);
     // NoRender: let the `dot` program try below
 #endif
-  bool found = false;
+  struct NoDot {};  // the `dot` program is not installed (any other failure is a real error)
   try {
     produce_file_atomically(path, [&](const std::string& temp) {
       const ProgramResult r = run_program({"dot", "-T" + format, "-o", temp}, dot_text);
-      found = r.found;
-      if (!r.found) throw std::runtime_error("no dot");
+      if (!r.found) throw NoDot{};
       if (r.exit_status != 0)
         throw std::runtime_error("graphviz's dot failed to render '" + path + "' (exit status " +
                                  std::to_string(r.exit_status) + "): " + r.output);
       check_image_complete(temp, path);
     });
     return;
-  } catch (const std::runtime_error&) {
-    if (found) throw;
+  } catch (const NoDot&) {
+  } catch (const std::runtime_error& e) {  // a failed write (of dot's input or output): say so
+    if (std::string(e.what()).find(path) != std::string::npos) throw;
+    throw std::runtime_error("cannot write '" + path + "': " + e.what());
   }
   std::filesystem::path dot_path(path);
   dot_path.replace_extension(".dot");
