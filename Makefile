@@ -1,7 +1,10 @@
 # A thin wrapper: installs missing Debian packages (when it can), configures, builds, runs.
 #   make demo   the classic demo: train an MLP on two moons, write the pictures and logs
 #               (micrograd-out/: decision boundary, training curves, graph, JSON/CSV log)
-#   make test   every test: C++ (GoogleTest), CLI and Python (pytest), then C++ again under ASan+UBSan
+#   make test   every test: C++ (GoogleTest), CLI and Python (pytest), then C++ again under ASan+UBSan,
+#               then the fuzz harnesses for 10 s each (docs/testing.md)
+#   make fuzz [FUZZ_SECONDS=N]   the fuzz harnesses alone, longer
+#   make bench  the benchmarks on this machine (docs/benchmarks.md)
 #   make bench-peers CODIPACK_DIR=/path ADEPT_DIR=/path
 #               this project next to CoDiPack, Adept and plain double (bench/peers/README.md)
 # Everything else is plain CMake: cmake -S . -B build && cmake --build build && ctest --test-dir build
