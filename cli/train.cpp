@@ -501,18 +501,6 @@ int run_train(const TrainArgs& a) {
 
 }  // namespace
 
-// A double option must be a finite number: CLI11's range checks let nan through (every
-// comparison with nan is false), and inf or 1e400 make every later number inf.
-const CLI::Validator kFinite(
-    [](std::string& text) -> std::string {
-      char* end = nullptr;
-      const double x = std::strtod(text.c_str(), &end);
-      if (end == text.c_str() || *end != '\0') return {};  // not a number: the type check says so
-      if (!std::isfinite(x)) return "must be a finite number, got " + text;
-      return {};
-    },
-    "");  // no name: the help shows the option's placeholder only
-
 // Short, human range errors (CLI11's PositiveNumber prints the whole range up to DBL_MAX, 309
 // digits).
 CLI::Validator number_check(const char* what, bool (*ok)(double)) {
@@ -528,6 +516,10 @@ CLI::Validator number_check(const char* what, bool (*ok)(double)) {
 }
 const CLI::Validator kPositive = number_check("positive", [](double x) { return x > 0.0; });
 const CLI::Validator kNonNegative = number_check("zero or more", [](double x) { return x >= 0.0; });
+// A double option must be a finite number: CLI11's range checks let nan through (every
+// comparison with nan is false), and inf or 1e400 make every later number inf.
+const CLI::Validator kFinite =
+    number_check("a finite number", [](double x) { return std::isfinite(x); });
 
 void setup_train(CLI::App& app, int& exit_code) {
   auto a = std::make_shared<TrainArgs>();

@@ -167,6 +167,14 @@ Tape::Index Tape::push_linear(Index b, const Value* w, const Value* x, Index n) 
   return push(Op::Linear, out, first, n);
 }
 
+// The number of a user op's name in op_names_ (added the first time; a program has a few).
+Tape::Index Tape::intern_op_name(std::string_view name) {
+  Index id = 0;
+  while (id < op_names_.size() && op_names_[id] != name) ++id;
+  if (id == op_names_.size()) op_names_.emplace_back(name);
+  return id;
+}
+
 Tape::Index Tape::checked_child(const Value& v) const {
   if (v.tape_ != this) [[unlikely]]
     v.tape_ == nullptr ? v.throw_unusable() : v.throw_foreign_thread();
@@ -183,9 +191,7 @@ Tape::Index Tape::push_user_op(std::string_view name, double out, const Value* c
   const Index width = partials != nullptr ? 1 + 3 * n : 2 + n;
   if (std::size_t{links_committed_} - links_size_ < width) grow_links(width);
   for (Index k = 0; k < n; ++k) checked_child(children[k]);  // throws before any change
-  Index id = 0;
-  while (id < op_names_.size() && op_names_[id] != name) ++id;
-  if (id == op_names_.size()) op_names_.emplace_back(name);
+  const Index id = intern_op_name(name);
   const Index first = links_size_;
   Index* link = links_ + first;
   link[0] = id;
@@ -220,10 +226,7 @@ void Tape::set_hook_children(Index i, const Value* children, Index n) {
 
 void Tape::set_user_op_name(Index i, std::string_view name) {
   if (!is_user_op(op_[i])) throw std::invalid_argument("micrograd: not a user-defined op node");
-  Index id = 0;
-  while (id < op_names_.size() && op_names_[id] != name) ++id;
-  if (id == op_names_.size()) op_names_.emplace_back(name);
-  links_[operands_[i].a] = id;
+  links_[operands_[i].a] = intern_op_name(name);
 }
 
 namespace {

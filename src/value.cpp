@@ -23,7 +23,7 @@ Value linear(const std::vector<Value>& w, const std::vector<Value>& x, const Val
   if (w.size() != x.size())
     throw std::invalid_argument("micrograd::linear: " + std::to_string(w.size()) + " weights but " +
                                 std::to_string(x.size()) + " inputs");
-  Tape& t = b.checked_for_write();
+  Tape& t = b.checked();
   return Value(t, t.push_linear(b.index_, w.data(), x.data(), static_cast<Value::Index>(w.size())));
 }
 
@@ -63,7 +63,7 @@ Value dense(Op act, const Value& params, Value::Index nout, const Value& x, Valu
   }
   if (nout == 0 || nin == 0)
     throw std::invalid_argument("micrograd::dense: a layer needs nin >= 1 and nout >= 1");
-  Tape& t = params.checked_for_write();
+  Tape& t = params.checked();
   x.check_same_tape(t);
   const std::size_t p0 = params.index_, p1 = p0 + std::size_t{nout} * (nin + 1);  // [p0, p1)
   const std::size_t x0 = x.index_, x1 = x0 + nin;

@@ -238,6 +238,7 @@ class Tape {
   void dense_backward(Index i, Op op, double g);
   void run_hook(Index i);
   Index checked_child(const Value& v) const;  // v's index; throws if stale or on another tape
+  Index intern_op_name(std::string_view name);
   void mark_fused_swept(Index i) {
     if (std::size_t{i} / 64 >= swept_.size()) swept_.resize(std::size_t{i} / 64 + 1, 0);
     swept_[i / 64] |= std::uint64_t{1} << (i % 64);

@@ -66,7 +66,7 @@ class Value {
   // Records `op` with operands a and b (b == a for unary ops) on a's tape. Checks both handles.
   template <Op op>
   static Value apply(const Value& a, const Value& b) {
-    Tape& t = a.checked_for_write();
+    Tape& t = a.checked();
     b.check_same_tape(t);
     const double out = detail::forward<op>(t.data(a.index_), t.data(b.index_));
     return Value(t, t.push(op, out, a.index_, b.index_));
@@ -74,7 +74,7 @@ class Value {
   // The same for a unary op (its operand is checked once).
   template <Op op>
   static Value apply(const Value& a) {
-    Tape& t = a.checked_for_write();
+    Tape& t = a.checked();
     const double x = t.data(a.index_);
     return Value(t, t.push(op, detail::forward<op>(x, x), a.index_, a.index_));
   }
@@ -100,7 +100,6 @@ class Value {
       throw_unusable();
     return *tape_;
   }
-  Tape& checked_for_write() const { return checked(); }
   void check_same_tape(Tape& t) const {
     if (tape_ != &t) [[unlikely]]
       throw_foreign_thread();

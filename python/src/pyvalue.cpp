@@ -236,16 +236,20 @@ PyValue* wrapper_of(Tape& tape, Tape::Index node) {
 }
 
 namespace {
+// The `_backward` the user assigned to this Value (kept in its __dict__), or nullptr (borrowed).
+PyObject* own_backward(PyObject* self) {
+  PyObject** dict = _PyObject_GetDictPtr(self);
+  return dict == nullptr || *dict == nullptr ? nullptr : PyDict_GetItemString(*dict, "_backward");
+}
+
 void PythonBackward::run(Tape& tape, std::uint32_t node) {
   PyValue* pv = wrapper_of(tape, node);
   if (pv == nullptr)
     throw std::logic_error("micrograd_cpp: the Python object of " + tape.describe(node) +
                            " is gone, and its _backward with it (please report this)");
   py::object self = py::cast(pv, py::return_value_policy::reference);
-  PyObject** dict = _PyObject_GetDictPtr(self.ptr());
-  if (dict == nullptr || *dict == nullptr) return;  // no _backward assigned
-  PyObject* f = PyDict_GetItemString(*dict, "_backward");
-  if (f == nullptr) return;
+  PyObject* f = own_backward(self.ptr());
+  if (f == nullptr) return;  // none assigned: micrograd's lambda: None
   py::object keep_f = py::reinterpret_borrow<py::object>(f);  // the call may reassign it
   PyObject* r = PyObject_CallNoArgs(f);
   if (r == nullptr) throw py::error_already_set();
@@ -639,9 +643,7 @@ void note_backward(Tape& tape, PyValue& root) {
     if (pv->grad_int && index != r) pv->grad_int = false;
     if (pv->has_attrs && tape.op(index) == Op::Leaf) [[unlikely]] {
       py::object self = py::cast(pv, py::return_value_policy::reference);
-      PyObject** dict = _PyObject_GetDictPtr(self.ptr());
-      if (dict != nullptr && *dict != nullptr && PyDict_GetItemString(*dict, "_backward"))
-        leaf_callbacks.emplace_back(index, pv);
+      if (own_backward(self.ptr()) != nullptr) leaf_callbacks.emplace_back(index, pv);
     }
   }
   root.grad_int = tape.semantics() == Semantics::Micrograd;
@@ -679,26 +681,7 @@ Values made by operators (+ - * / ** relu tanh exp log sigmoid) are built-in nod
   cls.def(py::init(&make_value), py::arg("data"), py::arg("_children") = py::tuple(),
           py::arg("_op") = "", py::arg("label") = "", py::arg("children") = py::none());
 
-  // ---- the node's numbers (also installed as getset descriptors, see install_slots)
-  cls.def_property(
-      "data",
-      [](PyValue& v) {
-        return py::reinterpret_steal<py::object>(python_number(v.get().data(), v.data_int));
-      },
-      [](PyValue& v, py::handle x) {
-        v.get().data() = number_or_throw(x, "Value.data");
-        v.data_int = is_int_number(x.ptr());
-      });
-  cls.def_property(
-      "grad",
-      [](PyValue& v) {
-        const Value& h = v.get();
-        return py::reinterpret_steal<py::object>(python_number(h.tape().grad(h.id()), v.grad_int));
-      },
-      [](PyValue& v, py::handle x) {
-        v.get().grad() = number_or_throw(x, "Value.grad");
-        v.grad_int = is_int_number(x.ptr());
-      });
+  // ---- the node's numbers: data and grad are getset descriptors (install_slots)
   cls.def_property(
       "label", [](PyValue& v) { return v.get().label(); },
       [](PyValue& v, std::string label) { v.get().set_label(std::move(label)); });
