@@ -5,6 +5,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -97,9 +98,6 @@ Dataset load_dataset(const TrainArgs& a) {
                                               "csv:PATH");
 }
 
-// The optimizers share step(lr) and zero_grad(); a variant keeps them by value.
-using Optimizer = std::variant<SGD, Adam, AdamW>;
-
 // A progress line on a terminal, plain lines otherwise, nothing with --quiet. Steps are counted
 // from 0 as in the logs (micrograd's "step 0" .. "step 99"); the terminal line also shows the
 // elapsed time, the speed and the time left, and fits the terminal's width.
@@ -139,10 +137,6 @@ class Progress {
                 << python_float_repr(acc * 100.0) << "%\n";
     }
   }
-  // Says what happens next (drawing can take seconds after the last step).
-  void note(const std::string& text) const {
-    if (!quiet_) std::cerr << text << "\n";
-  }
 
  private:
   double seconds_since_start() const {
@@ -158,231 +152,309 @@ class Progress {
   std::chrono::steady_clock::time_point start_;
 };
 
-struct StepLog {
-  std::size_t step;
-  double loss, data_loss, reg_loss, accuracy, lr;
+// ---- 1. The plan: what the options and the data set ask for, checked before anything is built.
+struct Plan {
+  std::string loss;  // svm, mse, bce or softmax
+  bool softmax = false;
+  std::vector<std::size_t> sizes;  // the MLP's layers, output included
+  double lr = 1.0;
+  std::string schedule_name;
+  Schedule schedule = ConstantLR{1.0};
+  std::size_t batch = 0;  // 0: full batch
+  std::size_t parameters = 0;
 };
 
-// Forward on the rows `rows` of d: the loss (data + L2) and the accuracy. Call inside a TapeScope.
-struct Forward {
-  Value total, data_loss, reg_loss;
-  double accuracy = 0.0;
-};
-
-int run_train(const TrainArgs& a) {
-  namespace fs = std::filesystem;
-  const auto t0 = std::chrono::steady_clock::now();
-
-  // ---- data and configuration checks
-  const Dataset data = load_dataset(a);
+Plan plan_run(const TrainArgs& a, const Dataset& data) {
   if (data.size() == 0) throw std::runtime_error("the data set '" + a.dataset + "' is empty");
+  Plan p;
   const bool binary = data.is_binary();
-  const std::string loss_name = a.loss.empty() ? (binary ? "svm" : "softmax") : a.loss;
-  if (!binary && loss_name != "softmax")
-    throw CLI::ValidationError("--loss", "'" + loss_name + "' needs two classes but the data has " +
+  p.loss = a.loss.empty() ? (binary ? "svm" : "softmax") : a.loss;
+  if (!binary && p.loss != "softmax")
+    throw CLI::ValidationError("--loss", "'" + p.loss + "' needs two classes but the data has " +
                                              std::to_string(data.num_classes) +
                                              "; use --loss softmax");
-  const bool softmax = loss_name == "softmax";
-  const std::vector<std::size_t> hidden = parse_layers(a.layers);
-  const std::size_t nout = softmax ? data.num_classes : 1;
-  const double lr = a.lr.value_or(a.optimizer == "sgd" ? 1.0 : 0.05);
-  const std::string schedule_name =
+  p.softmax = p.loss == "softmax";
+  p.sizes = parse_layers(a.layers);
+  p.sizes.push_back(p.softmax ? data.num_classes : 1);
+  p.lr = a.lr.value_or(a.optimizer == "sgd" ? 1.0 : 0.05);
+  p.schedule_name =
       a.schedule.empty() ? (a.optimizer == "sgd" ? "linear" : "constant") : a.schedule;
   if (a.momentum != 0.0 && a.optimizer != "sgd")
     throw CLI::ValidationError("--momentum", "only applies to --optimizer sgd");
-  const Schedule schedule =
-      schedule_name == "linear"
-          ? Schedule(LinearDecayLR{lr, 0.9 * lr})  // micrograd: 1.0 - 0.9*k/100
-          : Schedule(ConstantLR{lr});
-  const std::size_t batch = a.batch_size == 0 || a.batch_size >= data.size() ? 0 : a.batch_size;
+  p.schedule = p.schedule_name == "linear"
+                   ? Schedule(LinearDecayLR{p.lr, 0.9 * p.lr})  // micrograd: 1.0 - 0.9*k/100
+                   : Schedule(ConstantLR{p.lr});
+  p.batch = a.batch_size == 0 || a.batch_size >= data.size() ? 0 : a.batch_size;
 
-  // ---- model and optimizer (created before the step loop's TapeScope, so they survive it)
+  // The model's size and one step's graph, before allocating either.
+  double parameters = 0.0, neurons = 0.0, nin = static_cast<double>(data.num_features());
+  for (const std::size_t n : p.sizes) {
+    parameters += (nin + 1.0) * static_cast<double>(n);
+    neurons += static_cast<double>(n);
+    nin = static_cast<double>(n);
+  }
+  if (parameters > kMaxParameters)
+    throw CLI::ValidationError("--layers", "the model would have " +
+                                               std::to_string(static_cast<long long>(parameters)) +
+                                               " parameters; the limit is 50 million");
+  const double rows = static_cast<double>(p.batch == 0 ? data.size() : p.batch);
+  // fused: one node a neuron; unfused: 2 per weight (a * and a +) and 2 per neuron
+  const double per_row = a.unfused ? 2.0 * parameters + 2.0 * neurons
+                                   : neurons + static_cast<double>(p.sizes.back()) + 8.0;
+  if (rows * per_row > kMaxNodesPerStep)
+    throw CLI::ValidationError("--batch-size",
+                               "one step would build about " +
+                                   std::to_string(static_cast<long long>(rows * per_row)) +
+                                   " graph nodes (" + std::to_string(static_cast<long long>(rows)) +
+                                   " samples); use a smaller --batch-size or model");
+  p.parameters = static_cast<std::size_t>(parameters);
+  return p;
+}
+
+// ---- 2. The model and its optimizer (made before any step's TapeScope, so they outlive them).
+nn::MLP make_model(const TrainArgs& a, const Dataset& data, const Plan& p) {
   nn::MLPOptions mo;
   mo.hidden = a.activation == "tanh" ? nn::Activation::Tanh : nn::Activation::ReLU;
   mo.output = nn::Activation::Linear;
   mo.seed = a.seed;
   mo.fused = !a.unfused;
-  std::vector<std::size_t> sizes = hidden;
-  sizes.push_back(nout);
-  {  // the model's size and one step's graph, before allocating either
-    double parameters = 0.0, neurons = 0.0, nin = static_cast<double>(data.num_features());
-    for (const std::size_t n : sizes) {
-      parameters += (nin + 1.0) * static_cast<double>(n);
-      neurons += static_cast<double>(n);
-      nin = static_cast<double>(n);
-    }
-    if (parameters > kMaxParameters)
-      throw CLI::ValidationError(
-          "--layers", "the model would have " + std::to_string(static_cast<long long>(parameters)) +
-                          " parameters; the limit is 50 million");
-    const double rows = static_cast<double>(batch == 0 ? data.size() : batch);
-    // fused: one node a neuron; unfused: 2 per weight (a * and a +) and 2 per neuron
-    const double per_row = a.unfused ? 2.0 * parameters + 2.0 * neurons : neurons + nout + 8.0;
-    if (rows * per_row > kMaxNodesPerStep)
-      throw CLI::ValidationError(
-          "--batch-size", "one step would build about " +
-                              std::to_string(static_cast<long long>(rows * per_row)) +
-                              " graph nodes (" + std::to_string(static_cast<long long>(rows)) +
-                              " samples); use a smaller --batch-size or model");
-  }
-  const nn::MLP model(data.num_features(), sizes, mo);
-  const std::vector<Value> params = model.parameters();
-  Optimizer opt =
-      a.optimizer == "adam" ? Optimizer(std::in_place_type<Adam>, params, lr)
-      : a.optimizer == "adamw"
-          ? Optimizer(std::in_place_type<AdamW>, params, lr, 0.9, 0.999, 1e-8, a.weight_decay)
-          : Optimizer(std::in_place_type<SGD>, params, lr, a.momentum);
-  const std::vector<std::size_t> classes = data.classes();
+  return nn::MLP(data.num_features(), p.sizes, mo);
+}
 
+// The optimizers share step(lr) and zero_grad(); a variant keeps them by value.
+using Optimizer = std::variant<SGD, Adam, AdamW>;
+
+Optimizer make_optimizer(const TrainArgs& a, const std::vector<Value>& params, const Plan& p) {
+  if (a.optimizer == "adam") return Optimizer(std::in_place_type<Adam>, params, p.lr);
+  if (a.optimizer == "adamw")
+    return Optimizer(std::in_place_type<AdamW>, params, p.lr, 0.9, 0.999, 1e-8, a.weight_decay);
+  return Optimizer(std::in_place_type<SGD>, params, p.lr, a.momentum);
+}
+
+std::string architecture(const Dataset& data, const Plan& p) {
   std::string arch = std::to_string(data.num_features());
-  for (const std::size_t n : sizes) arch += "-" + std::to_string(n);
-  std::ostringstream header;
-  header << "micrograd train: " << a.dataset << " (" << data.size() << " samples, "
-         << data.num_features() << " features, " << data.num_classes << " classes), MLP " << arch
-         << " " << (a.activation == "tanh" ? "tanh" : "ReLU") << " (" << params.size()
-         << " parameters), loss " << loss_name
-         << (a.l2 > 0 ? " + " + python_float_repr(a.l2) + " L2" : "") << ", " << a.optimizer
-         << " lr " << python_float_repr(lr) << " " << schedule_name << ", " << a.steps << " steps, "
-         << (batch == 0 ? std::string("full batch") : "batch " + std::to_string(batch)) << ", seed "
-         << a.seed << " (data seed " << a.data_seed << ")"
-         << (a.unfused ? ", micrograd's node-by-node graph" : "");
-  std::cout << header.str() << std::endl;
-  const std::string title =
-      a.dataset + ": MLP " + arch + ", " + loss_name + " loss, " + a.optimizer;
+  for (const std::size_t n : p.sizes) {
+    arch += '-';  // (not "-" + ...: GCC 12's -Wrestrict false positive)
+    arch += std::to_string(n);
+  }
+  return arch;
+}
 
-  // Forward on some rows: micrograd's loss() of the demo.
-  auto forward = [&](const std::vector<std::size_t>& rows) {
+// The run's first line: everything that decides its numbers.
+std::string describe(const TrainArgs& a, const Dataset& data, const Plan& p) {
+  std::ostringstream h;
+  h << "micrograd train: " << a.dataset << " (" << data.size() << " samples, "
+    << data.num_features() << " features, " << data.num_classes << " classes), MLP "
+    << architecture(data, p) << " " << (a.activation == "tanh" ? "tanh" : "ReLU") << " ("
+    << p.parameters << " parameters), loss " << p.loss
+    << (a.l2 > 0 ? " + " + python_float_repr(a.l2) + " L2" : "") << ", " << a.optimizer << " lr "
+    << python_float_repr(p.lr) << " " << p.schedule_name << ", " << a.steps << " steps, "
+    << (p.batch == 0 ? std::string("full batch") : "batch " + std::to_string(p.batch)) << ", seed "
+    << a.seed << " (data seed " << a.data_seed << ")"
+    << (a.unfused ? ", micrograd's node-by-node graph" : "");
+  return h.str();
+}
+
+// ---- 3. The loss: micrograd's loss() of the demo, on some rows. Call inside a TapeScope.
+struct Forward {
+  Value total, data_loss, reg_loss;
+  double accuracy = 0.0;
+};
+
+class Objective {
+ public:
+  Objective(const Dataset& data, const nn::MLP& model, const std::vector<Value>& params,
+            const Plan& plan, double l2)
+      : data_(data),
+        model_(model),
+        params_(params),
+        plan_(plan),
+        l2_(l2),
+        classes_(data.classes()) {}
+
+  Forward operator()(const std::vector<std::size_t>& rows) const {
     std::vector<Value> scores;
     std::vector<std::vector<Value>> logits;
     std::vector<double> y;
     std::vector<std::size_t> c;
     for (const std::size_t r : rows) {
-      std::vector<Value> x;
-      x.reserve(data.X[r].size());
-      for (const double v : data.X[r]) x.emplace_back(v);
-      if (softmax)
-        logits.push_back(model(x));
+      const std::vector<Value> x(data_.X[r].begin(), data_.X[r].end());
+      if (plan_.softmax)
+        logits.push_back(model_(x));
       else
-        scores.push_back(model.score(x));
-      y.push_back(data.y[r]);
-      c.push_back(classes[r]);
+        scores.push_back(model_.score(x));
+      y.push_back(data_.y[r]);
+      c.push_back(classes_[r]);
     }
     Forward f;
-    if (softmax)
+    if (plan_.softmax)
       f.data_loss = softmax_cross_entropy(logits, c);
-    else if (loss_name == "svm")
+    else if (plan_.loss == "svm")
       f.data_loss = svm_max_margin(scores, y);
-    else if (loss_name == "bce")
+    else if (plan_.loss == "bce")
       f.data_loss = binary_cross_entropy_with_logits(scores, y);
     else
       f.data_loss = mse(scores, y);
-    f.reg_loss = l2_regularization(params, a.l2);
+    f.reg_loss = l2_regularization(params_, l2_);
     f.total = f.data_loss + f.reg_loss;
-    f.accuracy = softmax ? accuracy(logits, c) : accuracy(scores, y);
+    f.accuracy = plan_.softmax ? accuracy(logits, c) : accuracy(scores, y);
     return f;
-  };
+  }
 
-  // ---- the training loop
-  std::vector<std::size_t> all(data.size());
-  for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
-  Rng batch_rng(a.seed ^ 0x5bd1e995ULL);
-  std::vector<StepLog> log;
-  log.reserve(std::min<std::size_t>(a.steps, 1 << 20));  // grows past that as needed
-  Progress progress(a.steps, a.quiet);
+ private:
+  const Dataset& data_;
+  const nn::MLP& model_;
+  const std::vector<Value>& params_;
+  const Plan& plan_;
+  double l2_;
+  std::vector<std::size_t> classes_;
+};
+
+// ---- 4. The training loop: micrograd's demo loop (forward, zero_grad, backward, update).
+struct StepLog {
+  std::size_t step;
+  double loss, data_loss, reg_loss, accuracy, lr;
+};
+
+struct History {
+  std::vector<StepLog> steps;
   std::optional<std::size_t> diverged_at;  // the step whose loss or update was not finite
   std::string diverged_what;
+};
+
+History train(const TrainArgs& a, const Plan& p, const Objective& loss, Optimizer& opt,
+              const std::vector<Value>& params, std::size_t n) {
+  std::vector<std::size_t> all(n);
+  for (std::size_t i = 0; i < n; ++i) all[i] = i;
+  Rng batch_rng(a.seed ^ 0x5bd1e995ULL);
+  History h;
+  h.steps.reserve(std::min<std::size_t>(a.steps, 1 << 20));  // grows past that as needed
+  Progress progress(a.steps, a.quiet);
   for (std::size_t k = 0; k < a.steps; ++k) {
     TapeScope scope;  // this step's graph is reclaimed at the closing brace
     std::vector<std::size_t> rows = all;
-    if (batch != 0) {  // micrograd: np.random.permutation(n)[:batch_size]
+    if (p.batch != 0) {  // micrograd: np.random.permutation(n)[:batch_size]
       batch_rng.shuffle(rows);
-      rows.resize(batch);
+      rows.resize(p.batch);
     }
-    Forward f = forward(rows);
+    const Forward f = loss(rows);
     std::visit([](auto& o) { o.zero_grad(); }, opt);
     f.total.backward();
-    const double step_lr = schedule(k, a.steps);
-    std::visit([&](auto& o) { o.step(step_lr); }, opt);
-    log.push_back({k, f.total.data(), f.data_loss.data(), f.reg_loss.data(), f.accuracy, step_lr});
-    progress.update(k, f.total.data(), f.accuracy, step_lr);
+    const double lr = p.schedule(k, a.steps);
+    std::visit([&](auto& o) { o.step(lr); }, opt);
+    h.steps.push_back({k, f.total.data(), f.data_loss.data(), f.reg_loss.data(), f.accuracy, lr});
+    progress.update(k, f.total.data(), f.accuracy, lr);
     if (!std::isfinite(f.total.data())) {
-      diverged_at = k;
-      diverged_what = "the loss became " + python_float_repr(f.total.data());
+      h.diverged_what = "the loss became " + python_float_repr(f.total.data());
     } else {
-      for (const Value& p : params)
-        if (!std::isfinite(p.data())) {
-          diverged_at = k;
-          diverged_what = "its update made a parameter " + python_float_repr(p.data());
+      for (const Value& w : params)
+        if (!std::isfinite(w.data())) {
+          h.diverged_what = "its update made a parameter " + python_float_repr(w.data());
           break;
         }
     }
-    if (diverged_at) break;
+    if (!h.diverged_what.empty()) {
+      h.diverged_at = k;
+      break;
+    }
   }
-  if (diverged_at) {
-    std::cerr << "micrograd train: training diverged at step " << *diverged_at << ": "
-              << diverged_what << " (learning rate " << python_float_repr(lr) << ", optimizer "
+  if (h.diverged_at) {
+    std::cerr << "micrograd train: training diverged at step " << *h.diverged_at << ": "
+              << h.diverged_what << " (learning rate " << python_float_repr(p.lr) << ", optimizer "
               << a.optimizer
               << "). Try a smaller --lr (for example a tenth of it); the logs up to that step are "
                  "written, no pictures.\n";
   }
-  double final_loss = 0.0, final_acc = 0.0;
+  return h;
+}
+
+// ---- 5. The final loss and accuracy on every sample.
+struct Evaluation {
+  double loss = 0.0, accuracy = 0.0;
+};
+
+Evaluation evaluate(const Objective& loss, std::size_t n, std::size_t batch) {
+  std::vector<std::size_t> all(n);
+  for (std::size_t i = 0; i < n; ++i) all[i] = i;
   if (batch == 0) {  // full batch: the same graph as the steps (micrograd's demo numbers)
     TapeScope scope;
-    const Forward f = forward(all);
-    final_loss = f.total.data();
-    final_acc = f.accuracy;
-  } else {  // minibatches: memory follows the batch, so evaluate batch by batch
-    double data_sum = 0.0, correct = 0.0, reg = 0.0;
-    for (std::size_t first = 0; first < all.size(); first += batch) {
-      TapeScope scope;
-      const std::vector<std::size_t> rows(
-          all.begin() + static_cast<std::ptrdiff_t>(first),
-          all.begin() + static_cast<std::ptrdiff_t>(std::min(first + batch, all.size())));
-      const Forward f = forward(rows);  // every loss here is a mean over its rows
-      data_sum += f.data_loss.data() * static_cast<double>(rows.size());
-      correct += f.accuracy * static_cast<double>(rows.size());
-      reg = f.reg_loss.data();
-    }
-    final_loss = data_sum / static_cast<double>(all.size()) + reg;
-    final_acc = correct / static_cast<double>(all.size());
+    const Forward f = loss(all);
+    return {f.total.data(), f.accuracy};
   }
-  if (!a.no_plots) progress.note("writing the logs and drawing the pictures...");
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // Minibatches: memory follows the batch, so evaluate batch by batch.
+  double data_sum = 0.0, correct = 0.0, reg = 0.0;
+  for (std::size_t first = 0; first < n; first += batch) {
+    TapeScope scope;
+    const std::vector<std::size_t> rows(
+        all.begin() + static_cast<std::ptrdiff_t>(first),
+        all.begin() + static_cast<std::ptrdiff_t>(std::min(first + batch, n)));
+    const Forward f = loss(rows);  // every loss here is a mean over its rows
+    data_sum += f.data_loss.data() * static_cast<double>(rows.size());
+    correct += f.accuracy * static_cast<double>(rows.size());
+    reg = f.reg_loss.data();
+  }
+  return {data_sum / static_cast<double>(n) + reg, correct / static_cast<double>(n)};
+}
 
-  // ---- outputs
-  fs::create_directories(a.out);
-  const std::size_t stale = remove_stale_temporaries(a.out);
-  auto path = [&](const std::string& name) { return (fs::path(a.out) / name).string(); };
-  std::vector<std::string> written, notes;
-  if (stale > 0)
-    notes.push_back("removed " + std::to_string(stale) +
-                    " temporary file(s) an interrupted run had left in " + a.out);
+// ---- 6. Outputs: files in --out, each listed as written, skipped (with why) or failed.
+class Outputs {
+ public:
+  explicit Outputs(const std::string& dir) : dir_(dir) {
+    std::filesystem::create_directories(dir);
+    if (const std::size_t stale = remove_stale_temporaries(dir); stale > 0)
+      notes.push_back("removed " + std::to_string(stale) +
+                      " temporary file(s) an interrupted run had left in " + dir);
+  }
+  std::string path(const std::string& name) const {
+    return (std::filesystem::path(dir_) / name).string();
+  }
+  void write(const std::string& name, const std::string& text) {
+    write_file_atomically(path(name), text);
+    written.push_back(path(name));
+  }
+  // A missing tool skips the file with a note; a failed write (a full disk, no permission) is an
+  // error: said at the end, and the exit code is 1.
+  void attempt(const std::string& file, const std::function<void()>& make) {
+    try {
+      make();
+      written.push_back(file);
+    } catch (const MissingTool& e) {
+      notes.push_back("skipped " + file + ": " + e.what());
+    } catch (const std::exception& e) {
+      failures.push_back(e.what());
+    }
+  }
+  std::vector<std::string> written, notes, failures;
 
+ private:
+  std::string dir_;
+};
+
+void write_logs(Outputs& out, const TrainArgs& a, const Dataset& data, const Plan& p,
+                const History& h, const Evaluation& final, double seconds) {
   nlohmann::json j;
   j["config"] = {{"dataset", a.dataset},
                  {"samples", data.size()},
                  {"features", data.num_features()},
                  {"classes", data.num_classes},
-                 {"layers", sizes},
+                 {"layers", p.sizes},
                  {"activation", a.activation},
-                 {"loss", loss_name},
+                 {"loss", p.loss},
                  {"l2", a.l2},
                  {"optimizer", a.optimizer},
-                 {"lr", lr},
-                 {"schedule", schedule_name},
+                 {"lr", p.lr},
+                 {"schedule", p.schedule_name},
                  {"momentum", a.momentum},
                  {"steps", a.steps},
-                 {"batch_size", batch},
+                 {"batch_size", p.batch},
                  {"seed", a.seed},
                  {"data_seed", a.data_seed},
                  {"fused", !a.unfused},
                  {"noise", a.noise},
-                 {"parameters", params.size()}};
+                 {"parameters", p.parameters}};
   std::string csv = "step,loss,data_loss,reg_loss,accuracy,lr\n";
   nlohmann::json steps = nlohmann::json::array();
-  std::vector<double> losses, accs;
-  for (const StepLog& s : log) {
+  for (const StepLog& s : h.steps) {
     steps.push_back({{"step", s.step},
                      {"loss", s.loss},
                      {"data_loss", s.data_loss},
@@ -392,111 +464,147 @@ int run_train(const TrainArgs& a) {
     csv += std::to_string(s.step) + "," + python_float_repr(s.loss) + "," +
            python_float_repr(s.data_loss) + "," + python_float_repr(s.reg_loss) + "," +
            python_float_repr(s.accuracy) + "," + python_float_repr(s.lr) + "\n";
-    losses.push_back(s.loss);
-    accs.push_back(s.accuracy);
   }
   j["steps"] = steps;
-  j["final"] = {{"loss", final_loss}, {"accuracy", final_acc}, {"seconds", seconds}};
-  write_file_atomically(path("log.json"), j.dump(2) + "\n");
-  written.push_back(path("log.json"));
-  write_file_atomically(path("log.csv"), csv);
-  written.push_back(path("log.csv"));
-  if (diverged_at) {
-    for (const std::string& w : written) std::cout << "wrote " << w << "\n";
-    return kExitFailure;
+  j["final"] = {{"loss", final.loss}, {"accuracy", final.accuracy}, {"seconds", seconds}};
+  out.write("log.json", j.dump(2) + "\n");
+  out.write("log.csv", csv);
+}
+
+// Grid points times parameters a decision boundary may cost (about a second at 4e9): a big model
+// gets a coarser grid, and a note says so.
+constexpr double kBoundaryBudget = 4e9;
+
+void draw_pictures(Outputs& out, const TrainArgs& a, const Dataset& data, const Plan& p,
+                   const nn::MLP& model, const History& h, const Evaluation& final) {
+  const std::string title =
+      a.dataset + ": MLP " + architecture(data, p) + ", " + p.loss + " loss, " + a.optimizer;
+  std::vector<double> losses, accs;
+  for (const StepLog& s : h.steps) losses.push_back(s.loss), accs.push_back(s.accuracy);
+  for (const char* ext : {".png", ".svg"}) {
+    const std::string file = out.path(std::string("training_curves") + ext);
+    out.attempt(file, [&] { plot_training_curves(losses, accs, file, title); });
   }
 
-  // Pictures: a missing tool skips the picture with a note; a failed write (a full disk, no
-  // permission) is an error: said at the end, and the exit code is 1.
-  std::vector<std::string> failures;
-  auto attempt = [&](const std::string& file, const std::function<void()>& make) {
-    try {
-      make();
-      written.push_back(file);
-    } catch (const MissingTool& e) {
-      notes.push_back("skipped " + file + ": " + e.what());
-    } catch (const std::exception& e) {
-      failures.push_back(e.what());
-    }
-  };
-  if (a.no_plots) notes.push_back("no pictures (--no-plots)");
-  if (!a.no_plots && !losses.empty()) {
-    for (const char* ext : {".png", ".svg"}) {
-      const std::string file = path(std::string("training_curves") + ext);
-      attempt(file, [&] { plot_training_curves(losses, accs, file, title); });
-    }
-  }
-  if (a.no_plots) {
-  } else if (data.num_features() == 2) {
+  if (data.num_features() == 2) {
     std::vector<std::array<double, 2>> points;
     for (const auto& row : data.X) points.push_back({row[0], row[1]});
     DecisionBoundaryOptions po;
-    po.multiclass = softmax;
+    po.multiclass = p.softmax;
+    po.resolution = static_cast<int>(
+        std::clamp(std::sqrt(kBoundaryBudget / static_cast<double>(p.parameters)), 20.0, 200.0));
+    if (po.resolution < 200)
+      out.notes.push_back(
+          "the decision boundary is drawn on a coarser grid (" + std::to_string(po.resolution) +
+          " cells across, not 200): the model has " + std::to_string(p.parameters) + " parameters");
     char acc_text[32];
-    std::snprintf(acc_text, sizeof acc_text, "%.1f%%", final_acc * 100.0);
+    std::snprintf(acc_text, sizeof acc_text, "%.1f%%", final.accuracy * 100.0);
     po.title = title + ": accuracy " + acc_text;
-    auto score = [&](double x, double y) {  // plain doubles: no graph per grid point
-      const std::vector<double> z = model.predict({x, y});
-      if (!softmax) return z[0];
-      std::size_t best = 0;
-      for (std::size_t c = 1; c < z.size(); ++c)
-        if (z[c] > z[best]) best = c;
-      return static_cast<double>(best);
+    // Plain doubles, many grid points at once: no graph per point.
+    const GridScore score = [&](const std::vector<std::array<double, 2>>& grid) {
+      std::vector<std::vector<double>> rows;
+      rows.reserve(grid.size());
+      for (const auto& [x, y] : grid) rows.push_back({x, y});
+      const std::vector<std::vector<double>> z = model.predict_batch(rows);
+      std::vector<double> s;
+      s.reserve(z.size());
+      for (const std::vector<double>& zi : z)
+        s.push_back(p.softmax
+                        ? static_cast<double>(std::max_element(zi.begin(), zi.end()) - zi.begin())
+                        : zi[0]);
+      return s;
     };
+    std::string script;
+    try {
+      script = decision_boundary_script(score, points, data.y, po);  // scored once, drawn twice
+    } catch (const std::exception& e) {
+      out.failures.push_back(std::string("the decision boundary: ") + e.what());
+    }
     for (const char* ext : {".png", ".svg"}) {
-      const std::string file = path(std::string("decision_boundary") + ext);
-      attempt(file, [&] { plot_decision_boundary(score, points, data.y, file, po); });
+      const std::string file = out.path(std::string("decision_boundary") + ext);
+      if (!script.empty())
+        out.attempt(file, [&] { run_gnuplot(script, file, po.width, po.height); });
     }
   } else {
-    notes.push_back("no decision boundary picture: the data has " +
-                    std::to_string(data.num_features()) + " features, not 2");
-  }
-  if (!a.no_plots) {  // the graph of the first sample's score
-    TapeScope scope;
-    std::vector<Value> x;
-    for (std::size_t i = 0; i < data.X[0].size(); ++i)
-      x.emplace_back(data.X[0][i], "x" + std::to_string(i));
-    Value s;
-    if (a.full_graph || model.layers().size() == 1) {
-      s = model.forward(x, false)[0];  // micrograd's whole graph (1,619 nodes for the demo)
-    } else {
-      // What a person can read: the output neuron's own graph (micrograd's * and + nodes), its
-      // inputs the last hidden layer's values for this sample, as leaves h0, h1, ...
-      std::vector<Value> h = x;
-      for (std::size_t l = 0; l + 1 < model.layers().size(); ++l) {
-        std::vector<Value> next;
-        for (const nn::Neuron& n : model.layers()[l].neurons()) next.push_back(n(h, false));
-        h = std::move(next);
-      }
-      std::vector<Value> leaves;
-      for (std::size_t i = 0; i < h.size(); ++i)
-        leaves.emplace_back(h[i].data(), "h" + std::to_string(i));
-      s = model.layers().back().neurons()[0](leaves, false);
-    }
-    s.set_label(softmax ? "logit0" : "score");
-    s.backward();
-    DotOptions o;
-    o.max_nodes = a.max_nodes;
-    const std::string file = path("graph.svg");
-    try {
-      const std::string dot = to_dot(s, o);
-      attempt(file, [&] { render(dot, file); });
-    } catch (const std::length_error&) {
-      notes.push_back("no graph picture: the score's graph has more than " +
-                      std::to_string(a.max_nodes) + " nodes (raise --max-nodes to draw it)");
-    }
-    for (const Value& p : params) p.grad() = 0.0;  // leave no trace of this backward
+    out.notes.push_back("no decision boundary picture: the data has " +
+                        std::to_string(data.num_features()) + " features, not 2");
   }
 
-  // ---- summary
+  // The graph of the first sample's score.
+  TapeScope scope;
+  std::vector<Value> x;
+  for (std::size_t i = 0; i < data.X[0].size(); ++i)
+    x.emplace_back(data.X[0][i], "x" + std::to_string(i));
+  Value s;
+  if (a.full_graph || model.layers().size() == 1) {
+    s = model.forward(x, false)[0];  // micrograd's whole graph (1,619 nodes for the demo)
+  } else {
+    // What a person can read: the output neuron's own graph (micrograd's * and + nodes), its
+    // inputs the last hidden layer's values for this sample, as leaves h0, h1, ...
+    std::vector<Value> hidden = x;
+    for (std::size_t l = 0; l + 1 < model.layers().size(); ++l) {
+      std::vector<Value> next;
+      for (const nn::Neuron& n : model.layers()[l].neurons()) next.push_back(n(hidden, false));
+      hidden = std::move(next);
+    }
+    std::vector<Value> leaves;
+    for (std::size_t i = 0; i < hidden.size(); ++i)
+      leaves.emplace_back(hidden[i].data(), "h" + std::to_string(i));
+    s = model.layers().back().neurons()[0](leaves, false);
+  }
+  s.set_label(p.softmax ? "logit0" : "score");
+  s.backward();
+  DotOptions o;
+  o.max_nodes = a.max_nodes;
+  const std::string file = out.path("graph.svg");
+  try {
+    const std::string dot = to_dot(s, o);
+    out.attempt(file, [&] { render(dot, file); });
+  } catch (const std::length_error&) {
+    out.notes.push_back("no graph picture: the score's graph has more than " +
+                        std::to_string(a.max_nodes) + " nodes (raise --max-nodes to draw it)");
+  }
+  for (const Value& w : model.parameters()) w.grad() = 0.0;  // leave no trace of this backward
+}
+
+// micrograd's demo, step by step: data, model, loop, outputs.
+int run_train(const TrainArgs& a) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const Dataset data = load_dataset(a);
+  const Plan plan = plan_run(a, data);
+
+  const nn::MLP model = make_model(a, data, plan);
+  const std::vector<Value> params = model.parameters();
+  Optimizer opt = make_optimizer(a, params, plan);
+  std::cout << describe(a, data, plan) << std::endl;
+
+  const Objective loss(data, model, params, plan, a.l2);
+  const History history = train(a, plan, loss, opt, params, data.size());
+  const Evaluation final = evaluate(loss, data.size(), plan.batch);
+  if (!a.quiet && !a.no_plots && !history.diverged_at)
+    std::cerr << "writing the logs and drawing the pictures...\n";
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  Outputs out(a.out);
+  write_logs(out, a, data, plan, history, final, seconds);
+  if (history.diverged_at) {
+    for (const std::string& w : out.written) std::cout << "wrote " << w << "\n";
+    return kExitFailure;
+  }
+  if (a.no_plots)
+    out.notes.push_back("no pictures (--no-plots)");
+  else
+    draw_pictures(out, a, data, plan, model, history, final);
+
   char line[200];
   std::snprintf(line, sizeof line, "final: loss %.6g, accuracy %.1f%% on all %zu samples, %.2f s",
-                final_loss, final_acc * 100.0, data.size(), seconds);
+                final.loss, final.accuracy * 100.0, data.size(), seconds);
   std::cout << line << "\n";
-  for (const std::string& w : written) std::cout << "wrote " << w << "\n";
-  for (const std::string& n : notes) std::cout << "note: " << n << "\n";
-  for (const std::string& f : failures) std::cerr << "micrograd train: error: " << f << "\n";
-  return failures.empty() ? 0 : kExitFailure;
+  for (const std::string& w : out.written) std::cout << "wrote " << w << "\n";
+  for (const std::string& n : out.notes) std::cout << "note: " << n << "\n";
+  for (const std::string& f : out.failures) std::cerr << "micrograd train: error: " << f << "\n";
+  return out.failures.empty() ? 0 : kExitFailure;
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // nn.cpp: Neuron, Layer and MLP, line for line micrograd's nn.py.
 #include "micrograd/nn.hpp"
 
+#include <algorithm>
 #include <ostream>
 #include <stdexcept>
 
@@ -218,6 +219,69 @@ std::vector<double> MLP::predict(const std::vector<double>& x) const {
     in.swap(out);
   }
   return in;
+}
+
+std::vector<std::vector<double>> MLP::predict_batch(
+    const std::vector<std::vector<double>>& rows) const {
+  for (std::size_t r = 0; r < rows.size(); ++r)
+    if (rows[r].size() != nin())
+      throw std::invalid_argument("MLP::predict_batch expects " + std::to_string(nin()) +
+                                  " inputs a row, row " + std::to_string(r) + " has " +
+                                  std::to_string(rows[r].size()));
+  // The parameters as plain numbers, read once (each Value read is a checked tape access).
+  struct Plain {
+    std::vector<double> w, b;  // w: neuron by neuron, nin each
+    std::size_t nin;
+    Activation act;
+  };
+  std::vector<Plain> net;
+  std::size_t widest = nin();
+  for (const Layer& l : layers_) {
+    Plain p{{}, {}, l.nin(), l.neurons().front().activation()};
+    p.w.reserve(l.nin() * l.nout());
+    for (const Neuron& n : l.neurons()) {
+      for (const Value& w : n.w()) p.w.push_back(w.data());
+      p.b.push_back(n.b().data());
+    }
+    widest = std::max(widest, l.nout());
+    net.push_back(std::move(p));
+  }
+  // A block of rows at a time, stored input-major (in[i * block + r]) so the innermost loop runs
+  // over independent rows: the same operations in the same order as predict() for each row.
+  const std::size_t block = std::clamp<std::size_t>((std::size_t{2} << 20) / widest, 1, 32);
+  std::vector<std::vector<double>> out(rows.size());
+  std::vector<double> in, next;
+  for (std::size_t first = 0; first < rows.size(); first += block) {
+    const std::size_t m = std::min(block, rows.size() - first);
+    in.assign(nin() * m, 0.0);
+    for (std::size_t r = 0; r < m; ++r)
+      for (std::size_t i = 0; i < nin(); ++i) in[i * m + r] = rows[first + r][i];
+    for (const Plain& p : net) {
+      const std::size_t nout = p.b.size();
+      next.assign(nout * m, 0.0);
+      for (std::size_t j = 0; j < nout; ++j) {
+        double* act = next.data() + j * m;
+        for (std::size_t r = 0; r < m; ++r) act[r] = p.b[j];  // b + w0*x0 + w1*x1 + ...
+        const double* w = p.w.data() + j * p.nin;
+        for (std::size_t i = 0; i < p.nin; ++i) {
+          const double wi = w[i];
+          const double* x = in.data() + i * m;
+          for (std::size_t r = 0; r < m; ++r) act[r] = act[r] + wi * x[r];
+        }
+        if (p.act == Activation::ReLU)
+          for (std::size_t r = 0; r < m; ++r) act[r] = detail::forward<Op::Relu>(act[r], act[r]);
+        else if (p.act == Activation::Tanh)
+          for (std::size_t r = 0; r < m; ++r) act[r] = detail::forward<Op::Tanh>(act[r], act[r]);
+      }
+      in.swap(next);
+    }
+    const std::size_t nout = net.back().b.size();
+    for (std::size_t r = 0; r < m; ++r) {
+      out[first + r].resize(nout);
+      for (std::size_t j = 0; j < nout; ++j) out[first + r][j] = in[j * m + r];
+    }
+  }
+  return out;
 }
 
 Value MLP::score(const std::vector<Value>& x) const {

@@ -109,6 +109,21 @@ void plot_decision_boundary(const std::function<double(double, double)>& score,
                             const std::vector<std::array<double, 2>>& points,
                             const std::vector<double>& labels, const std::string& path,
                             const DecisionBoundaryOptions& options) {
+  if (!score) throw std::invalid_argument("plot_decision_boundary: no score function");
+  const GridScore each = [&](const std::vector<std::array<double, 2>>& grid) {
+    std::vector<double> s;
+    s.reserve(grid.size());
+    for (const auto& p : grid) s.push_back(score(p[0], p[1]));
+    return s;
+  };
+  run_gnuplot(decision_boundary_script(each, points, labels, options), path, options.width,
+              options.height);
+}
+
+std::string decision_boundary_script(const GridScore& score,
+                                     const std::vector<std::array<double, 2>>& points,
+                                     const std::vector<double>& labels,
+                                     const DecisionBoundaryOptions& options) {
   if (points.empty()) throw std::invalid_argument("plot_decision_boundary: no points to plot");
   if (points.size() != labels.size())
     throw std::invalid_argument("plot_decision_boundary: " + std::to_string(points.size()) +
@@ -122,7 +137,11 @@ void plot_decision_boundary(const std::function<double(double, double)>& score,
     y0 = std::min(y0, p[1]), y1 = std::max(y1, p[1]);
   }
   x0 -= options.margin, x1 += options.margin, y0 -= options.margin, y1 += options.margin;
-  const double step = options.step > 0.0 ? options.step : std::max(x1 - x0, y1 - y0) / 200.0;
+  if (options.step <= 0.0 && options.resolution < 1)
+    throw std::invalid_argument("plot_decision_boundary: the resolution must be at least 1, got " +
+                                std::to_string(options.resolution));
+  const double step =
+      options.step > 0.0 ? options.step : std::max(x1 - x0, y1 - y0) / options.resolution;
   if (!(step > 0.0) || !std::isfinite(step))
     throw std::invalid_argument("plot_decision_boundary: the grid step must be positive");
   // The grid's size in doubles first: a tiny step makes counts no integer type holds.
@@ -138,14 +157,23 @@ void plot_decision_boundary(const std::function<double(double, double)>& score,
   };
 
   // ---- the regions: one rgb cell per grid point, rows separated by blank lines
+  std::vector<std::array<double, 2>> grid;
+  grid.reserve(static_cast<std::size_t>(nx * ny));
+  for (long j = 0; j < ny; ++j)
+    for (long i = 0; i < nx; ++i)
+      grid.push_back({x0 + static_cast<double>(i) * step, y0 + static_cast<double>(j) * step});
+  const std::vector<double> scores = score(grid);
+  if (scores.size() != grid.size())
+    throw std::invalid_argument("plot_decision_boundary: the score function returned " +
+                                std::to_string(scores.size()) + " scores for " +
+                                std::to_string(grid.size()) + " grid points");
   std::string script;
   script.reserve(static_cast<std::size_t>(nx * ny) * 32);
   script += "$grid << EOD\n";
   for (long j = 0; j < ny; ++j) {
-    const double y = y0 + static_cast<double>(j) * step;
     for (long i = 0; i < nx; ++i) {
-      const double x = x0 + static_cast<double>(i) * step;
-      const double s = score(x, y);
+      const auto [x, y] = grid[static_cast<std::size_t>(j * nx + i)];
+      const double s = scores[static_cast<std::size_t>(j * nx + i)];
       unsigned rgb = 0xdddddd;  // nan: grey
       if (std::isfinite(s)) rgb = light(class_color(options.multiclass ? std::lround(s) : s > 0.0));
       script += num(x) + ' ' + num(y) + ' ' + std::to_string(rgb >> 16 & 0xff) + ' ' +
@@ -171,7 +199,7 @@ void plot_decision_boundary(const std::function<double(double, double)>& score,
       "plot $grid using 1:2:3:4:5 with rgbimage, \\\n"
       "     $points using 1:2:3 with points pt 7 ps 1.3 lc rgb variable, \\\n"
       "     $points using 1:2 with points pt 6 ps 1.3 lw 0.8 lc rgb 'black'\n";
-  run_gnuplot(script, path, options.width, options.height);
+  return script;
 }
 
 void plot_training_curves(const std::vector<double>& losses, const std::vector<double>& accuracies,

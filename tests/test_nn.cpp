@@ -494,3 +494,32 @@ TEST_F(NN, PredictEqualsTheGraphsDataBitForBit) {
   }
   EXPECT_THROW(micrograd::nn::MLP(2, {1}).predict({1.0}), std::invalid_argument);
 }
+
+// predict_batch(): row r is predict(rows[r]) bit for bit, for any number of rows (blocks of 32
+// and a partial block), every activation, and a layer wider than the block buffer's budget.
+TEST_F(NN, PredictBatchEqualsPredictBitForBit) {
+  for (auto act : {micrograd::nn::Activation::ReLU, micrograd::nn::Activation::Tanh,
+                   micrograd::nn::Activation::Linear}) {
+    micrograd::nn::MLPOptions o;
+    o.hidden = act;
+    o.seed = 11;
+    const micrograd::nn::MLP model(2, {70, 9, 3}, o);
+    micrograd::Rng rng(5);
+    std::vector<std::vector<double>> rows;
+    for (int k = 0; k < 71; ++k) rows.push_back({4 * rng.uniform() - 2, 4 * rng.uniform() - 2});
+    const std::vector<std::vector<double>> batch = model.predict_batch(rows);
+    ASSERT_EQ(batch.size(), rows.size());
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+      const std::vector<double> one = model.predict(rows[r]);
+      ASSERT_EQ(batch[r].size(), 3u);
+      for (std::size_t j = 0; j < 3; ++j) ASSERT_EQ(batch[r][j], one[j]) << r << " " << j;
+    }
+  }
+  const micrograd::nn::MLP wide(2, {300000, 1});  // blocks of 6 rows: 300000 * 8 B * 6 <= 16 MiB
+  const std::vector<std::vector<double>> rows{{0.5, -1.0}, {1.5, 2.0}, {-0.25, 0.75}, {0, 0},
+                                              {1, 1},      {2, -2},    {-3, 0.5}};
+  const std::vector<std::vector<double>> batch = wide.predict_batch(rows);
+  for (std::size_t r = 0; r < rows.size(); ++r) EXPECT_EQ(batch[r][0], wide.predict(rows[r])[0]);
+  EXPECT_TRUE(wide.predict_batch({}).empty());
+  EXPECT_THROW(wide.predict_batch({{1.0, 2.0}, {1.0}}), std::invalid_argument);
+}

@@ -92,6 +92,54 @@ TEST(Plot, MulticlassAndCoarseStep) {
   fs::remove_all(d);
 }
 
+// A grid scorer is called once with every grid point (rows of x, bottom to top); the script it
+// gives draws the same picture to several files; `resolution` sets the grid when step is 0.
+TEST(Plot, GridScoreOnceForSeveralFiles) {
+  micrograd::DecisionBoundaryOptions o;
+  o.resolution = 10;
+  int calls = 0;
+  std::size_t points_scored = 0;
+  std::vector<std::array<double, 2>> seen;
+  const micrograd::GridScore score = [&](const std::vector<std::array<double, 2>>& grid) {
+    ++calls;
+    points_scored += grid.size();
+    seen = grid;
+    std::vector<double> s;
+    for (const auto& p : grid) s.push_back(p[0]);
+    return s;
+  };
+  const std::string script = micrograd::decision_boundary_script(score, points(), labels(), o);
+  EXPECT_EQ(calls, 1);
+  // x spans [-2.9, 2.95] (the larger side, 5.85): step 0.585, 11 x 7 points (y spans 3.99).
+  EXPECT_EQ(points_scored, 11u * 7u);
+  ASSERT_EQ(seen.size(), 77u);
+  EXPECT_DOUBLE_EQ(seen[0][0], -2.9);
+  EXPECT_DOUBLE_EQ(seen[1][0] - seen[0][0], 0.585);
+  EXPECT_EQ(seen[11][0], seen[0][0]);  // the second row starts at the left again
+  EXPECT_DOUBLE_EQ(seen[11][1] - seen[0][1], 0.585);
+  EXPECT_NE(script.find("$grid << EOD"), std::string::npos);
+  if (micrograd::gnuplot_available()) {
+    const fs::path d = fresh_dir("grid");
+    micrograd::run_gnuplot(script, (d / "g.png").string(), 400, 300);
+    micrograd::run_gnuplot(script, (d / "g.svg").string(), 400, 300);
+    expect_png(micrograd::testing::read_file(d / "g.png"), 400, 300);
+    EXPECT_NE(micrograd::testing::read_file(d / "g.svg").find("<svg"), std::string::npos);
+    EXPECT_EQ(calls, 1);
+    fs::remove_all(d);
+  }
+  o.resolution = 0;
+  EXPECT_THROW(micrograd::decision_boundary_script(score, points(), labels(), o),
+               std::invalid_argument);
+  o.resolution = 10;
+  const micrograd::GridScore short_by_one = [](const std::vector<std::array<double, 2>>& grid) {
+    return std::vector<double>(grid.size() - 1, 0.0);
+  };
+  EXPECT_THROW(micrograd::decision_boundary_script(short_by_one, points(), labels(), o),
+               std::invalid_argument);
+  EXPECT_THROW(micrograd::decision_boundary_script(nullptr, points(), labels(), o),
+               std::invalid_argument);
+}
+
 TEST(Plot, TrainingCurves) {
   if (!micrograd::gnuplot_available()) GTEST_SKIP() << "gnuplot not installed";
   const fs::path d = fresh_dir("curves");

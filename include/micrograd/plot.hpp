@@ -20,9 +20,10 @@ struct DecisionBoundaryOptions {
   //        a point is class 1 where label > 0 (labels -1/+1 or 0/1);
   // true:  score(x, y) returns the predicted class index 0..K-1, labels are class indices.
   bool multiclass = false;
-  double step = 0.0;  // grid spacing; 0: 1/200 of the larger data span (finer than the demo's 0.25)
-  double margin = 1.0;  // the grid spans the data plus this on every side (as in the demo)
-  std::string title;    // empty: no title
+  double step = 0.0;     // grid spacing; 0: the larger data span / `resolution`
+  int resolution = 200;  // grid cells along the larger side when step is 0 (the demo: about 25)
+  double margin = 1.0;   // the grid spans the data plus this on every side (as in the demo)
+  std::string title;     // empty: no title
   int width = 800, height = 700;  // pixels (SVG: the same size in points)
 };
 
@@ -33,6 +34,18 @@ void plot_decision_boundary(const std::function<double(double, double)>& score,
                             const std::vector<std::array<double, 2>>& points,
                             const std::vector<double>& labels, const std::string& path,
                             const DecisionBoundaryOptions& options = {});
+
+// Scores every grid point in one call (for a model that is faster on many points at once, such
+// as nn::MLP::predict_batch); returns one score per point, in order.
+using GridScore =
+    std::function<std::vector<double>(const std::vector<std::array<double, 2>>& grid)>;
+
+// The gnuplot script of plot_decision_boundary (without its output), for drawing one scoring to
+// several files: run_gnuplot(script, "a.png", ...), run_gnuplot(script, "a.svg", ...).
+std::string decision_boundary_script(const GridScore& score,
+                                     const std::vector<std::array<double, 2>>& points,
+                                     const std::vector<double>& labels,
+                                     const DecisionBoundaryOptions& options = {});
 
 // Loss (top panel) and accuracy (bottom panel, 0..1) against the step number. `accuracies` may be
 // empty (loss only); otherwise it has one entry per loss. Written atomically.
