@@ -2,7 +2,8 @@
 #   make demo   the classic demo: train an MLP on two moons, write the pictures and logs
 #               (micrograd-out/: decision boundary, training curves, graph, JSON/CSV log)
 #   make test   every test: C++ (GoogleTest), CLI and Python (pytest), then C++ again under ASan+UBSan,
-#               then the fuzz harnesses for 10 s each (docs/testing.md)
+#               the threading tests under TSan, then the fuzz harnesses for 10 s each (docs/testing.md)
+#   make tsan   the tests that use threads, under ThreadSanitizer
 #   make fuzz [FUZZ_SECONDS=N]   the fuzz harnesses alone, longer
 #   make bench  the benchmarks on this machine (docs/benchmarks.md)
 #   make bench-peers CODIPACK_DIR=/path ADEPT_DIR=/path
@@ -11,6 +12,7 @@
 
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
+BUILD_TSAN ?= build-tsan
 JOBS       ?= $(shell nproc)
 PYTHON     ?= /usr/bin/python3
 
@@ -22,7 +24,7 @@ TEST_PACKAGES = python3-pytest python3-torch clang-format clang libclang-rt-14-d
 BUILD_FUZZ   ?= build-fuzz
 FUZZ_SECONDS ?= 15
 
-.PHONY: demo test deps test-deps install-packages build build-asan format-check fuzz lecture bench bench-peers clean
+.PHONY: demo test deps test-deps install-packages build build-asan tsan format-check fuzz lecture bench bench-peers clean
 
 deps:
 	@$(MAKE) --no-print-directory install-packages WANT="$(PACKAGES)"
@@ -59,7 +61,19 @@ format-check: test-deps
 test: test-deps format-check build build-asan
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 	ctest --test-dir $(BUILD_ASAN) --output-on-failure -j $(JOBS)
+	$(MAKE) --no-print-directory tsan
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
+
+# The tests of the tape and of Value (every test that starts a thread is there: a Value used from
+# another thread, one tape per thread) under ThreadSanitizer: a data race stops the run with
+# TSan's report. About 40 s (build included).
+tsan: deps
+	cmake -S . -B $(BUILD_TSAN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMICROGRAD_BUILD_PYTHON=OFF \
+	  -DMICROGRAD_BUILD_BENCH=OFF -DMICROGRAD_BUILD_CLI=OFF -DMICROGRAD_BUILD_EXAMPLES=OFF \
+	  "-DCMAKE_CXX_FLAGS=-fsanitize=thread -O1 -g" -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread
+	cmake --build $(BUILD_TSAN) -j $(JOBS) --target test_tape test_value
+	TSAN_OPTIONS=halt_on_error=1 $(BUILD_TSAN)/tests/test_tape --gtest_brief=1
+	TSAN_OPTIONS=halt_on_error=1 $(BUILD_TSAN)/tests/test_value --gtest_brief=1
 
 # The fuzz harnesses (fuzz/): clang with ASan + UBSan + libFuzzer, each run FUZZ_SECONDS over a
 # copy of the corpus (new inputs it finds stay in $(BUILD_FUZZ)/corpus, the repository's is
