@@ -20,7 +20,8 @@ PYTHON     ?= /usr/bin/python3
 PACKAGES = build-essential cmake pkg-config libgtest-dev libbenchmark-dev \
            pybind11-dev python3-dev python3-graphviz \
            graphviz libgraphviz-dev libcli11-dev nlohmann-json3-dev gnuplot-nox
-TEST_PACKAGES = python3-pytest python3-torch clang-format clang libclang-rt-14-dev
+TEST_PACKAGES = python3-pytest python3-torch python3-numpy python3-sklearn clang-format clang \
+                libclang-rt-14-dev
 BUILD_FUZZ   ?= build-fuzz
 FUZZ_SECONDS ?= 15
 

@@ -53,6 +53,9 @@ struct TrainArgs {
   std::size_t batch_size = 0;
   std::uint64_t seed = 1337;       // weights and batches
   std::uint64_t data_seed = 1337;  // the generated data set (micrograd's demo: one fixed set)
+  // micrograd: the demo's random streams (NumPy's for the moons and the batches, Python's for the
+  // weights), so its numbers come out; own: the project's generator (random.hpp).
+  std::string rng = "micrograd";
   bool unfused = false;  // micrograd's graph (2n+1 nodes a neuron) instead of one node a neuron
   bool fused = false;    // --fused: the default since fusing is exact; kept for old scripts
   std::string out = "micrograd-out";
@@ -83,11 +86,15 @@ constexpr std::size_t kMaxSamples = 10'000'000;
 constexpr double kMaxParameters = 50e6;     // 800 MB of data and grads, before any graph
 constexpr double kMaxNodesPerStep = 400e6;  // about 10 GB of tape (25 B a node)
 
-Dataset load_dataset(const TrainArgs& a) {
+// numpy: NumPy's global generator after np.random.seed(--data-seed) with --rng micrograd (the
+// moons are drawn from it, as in the demo), null with --rng own.
+Dataset load_dataset(const TrainArgs& a, NumpyRandomState* numpy) {
   if (a.samples > kMaxSamples && a.dataset.rfind("csv:", 0) != 0 && a.dataset != "lecture")
     throw CLI::ValidationError("--samples", "at most " + std::to_string(kMaxSamples) + ", got " +
                                                 std::to_string(a.samples));
-  if (a.dataset == "moons") return make_moons(a.samples, a.noise, a.data_seed);
+  if (a.dataset == "moons")
+    return numpy ? make_moons(a.samples, a.noise, *numpy)
+                 : make_moons(a.samples, a.noise, a.data_seed);
   if (a.dataset == "circles") return make_circles(a.samples, a.noise, 0.5, a.data_seed);
   if (a.dataset == "spiral")
     return make_spiral(std::max<std::size_t>(a.samples / a.classes, 1), a.classes, a.data_seed);
@@ -217,6 +224,7 @@ nn::MLP make_model(const TrainArgs& a, const Dataset& data, const Plan& p) {
   mo.hidden = a.activation == "tanh" ? nn::Activation::Tanh : nn::Activation::ReLU;
   mo.output = nn::Activation::Linear;
   mo.seed = a.seed;
+  mo.stream = a.rng == "micrograd" ? nn::MLPOptions::Stream::Python : nn::MLPOptions::Stream::Own;
   mo.fused = !a.unfused;
   return nn::MLP(data.num_features(), p.sizes, mo);
 }
@@ -251,6 +259,7 @@ std::string describe(const TrainArgs& a, const Dataset& data, const Plan& p) {
     << python_float_repr(p.lr) << " " << p.schedule_name << ", " << a.steps << " steps, "
     << (p.batch == 0 ? std::string("full batch") : "batch " + std::to_string(p.batch)) << ", seed "
     << a.seed << " (data seed " << a.data_seed << ")"
+    << (a.rng == "micrograd" ? ", micrograd's random streams" : ", own random streams")
     << (a.unfused ? ", micrograd's node-by-node graph" : "");
   return h.str();
 }
@@ -322,8 +331,9 @@ struct History {
   std::string diverged_what;
 };
 
+// numpy: the demo's NumPy generator (batches by np.random.permutation), or null (own Rng).
 History train(const TrainArgs& a, const Plan& p, const Objective& loss, Optimizer& opt,
-              const std::vector<Value>& params, std::size_t n) {
+              const std::vector<Value>& params, std::size_t n, NumpyRandomState* numpy) {
   std::vector<std::size_t> all(n);
   for (std::size_t i = 0; i < n; ++i) all[i] = i;
   Rng batch_rng(a.seed ^ 0x5bd1e995ULL);
@@ -333,8 +343,11 @@ History train(const TrainArgs& a, const Plan& p, const Objective& loss, Optimize
   for (std::size_t k = 0; k < a.steps; ++k) {
     TapeScope scope;  // this step's graph is reclaimed at the closing brace
     std::vector<std::size_t> rows = all;
-    if (p.batch != 0) {  // micrograd: np.random.permutation(n)[:batch_size]
-      batch_rng.shuffle(rows);
+    if (p.batch != 0) {  // micrograd: ri = np.random.permutation(X.shape[0])[:batch_size]
+      if (numpy)
+        rows = numpy->permutation(n);
+      else
+        batch_rng.shuffle(rows);
       rows.resize(p.batch);
     }
     const Forward f = loss(rows);
@@ -449,6 +462,7 @@ void write_logs(Outputs& out, const TrainArgs& a, const Dataset& data, const Pla
                  {"batch_size", p.batch},
                  {"seed", a.seed},
                  {"data_seed", a.data_seed},
+                 {"rng", a.rng},
                  {"fused", !a.unfused},
                  {"noise", a.noise},
                  {"parameters", p.parameters}};
@@ -570,7 +584,9 @@ void draw_pictures(Outputs& out, const TrainArgs& a, const Dataset& data, const 
 // micrograd's demo, step by step: data, model, loop, outputs.
 int run_train(const TrainArgs& a) {
   const auto t0 = std::chrono::steady_clock::now();
-  const Dataset data = load_dataset(a);
+  std::optional<NumpyRandomState> numpy;  // np.random.seed(data_seed), drawn from in order
+  if (a.rng == "micrograd") numpy.emplace(static_cast<std::uint32_t>(a.data_seed));
+  const Dataset data = load_dataset(a, numpy ? &*numpy : nullptr);
   const Plan plan = plan_run(a, data);
 
   const nn::MLP model = make_model(a, data, plan);
@@ -579,7 +595,7 @@ int run_train(const TrainArgs& a) {
   std::cout << describe(a, data, plan) << std::endl;
 
   const Objective loss(data, model, params, plan, a.l2);
-  const History history = train(a, plan, loss, opt, params, data.size());
+  const History history = train(a, plan, loss, opt, params, data.size(), numpy ? &*numpy : nullptr);
   const Evaluation final = evaluate(loss, data.size(), plan.batch);
   if (!a.quiet && !a.no_plots && !history.diverged_at)
     std::cerr << "writing the logs and drawing the pictures...\n";
@@ -634,8 +650,9 @@ void setup_train(CLI::App& app, int& exit_code) {
   CLI::App* cmd = app.add_subcommand(
       "train", "Train an MLP classifier (default: micrograd's two-moons demo) and plot it");
   cmd->footer(
-      "Defaults reproduce micrograd's demo.ipynb: make_moons(100, noise 0.1), MLP(2, [16, 16, 1])\n"
-      "ReLU, SVM max-margin loss + 1e-4 L2, SGD with lr 1.0 - 0.9*k/100, 100 full-batch steps.\n"
+      "Defaults are micrograd's demo.ipynb, its numbers too: make_moons(100, noise 0.1) and the\n"
+      "weights from NumPy's and Python's streams seeded 1337, MLP(2, [16, 16, 1]) ReLU, SVM loss\n"
+      "+ 1e-4 L2, SGD with lr 1.0 - 0.9*k/100, 100 full-batch steps (docs/data.md).\n"
       "Writes to --out: decision_boundary.{png,svg} (2-feature data), training_curves.{png,svg},\n"
       "log.json, log.csv, graph.svg (the output neuron's graph, first sample).\n"
       "csv:PATH: one sample per row, comma-separated numbers, an optional header row, the label\n"
@@ -687,13 +704,17 @@ void setup_train(CLI::App& app, int& exit_code) {
   cmd->add_option("--batch-size", a->batch_size, "Samples per step (0: full batch)")
       ->capture_default_str()
       ->check(kNonNegative);
-  cmd->add_option("--seed", a->seed, "Seed of the weights and the batches")
+  cmd->add_option("--seed", a->seed, "Seed of the weights (and the batches with --rng own)")
       ->capture_default_str()
       ->check(kNonNegative);  // "-1" would silently become 2^64 - 1
   cmd->add_option("--data-seed", a->data_seed,
-                  "Seed of the generated data set (moons, circles, spiral)")
+                  "Seed of the data set (and the batches with --rng micrograd)")
       ->capture_default_str()
       ->check(kNonNegative);
+  cmd->add_option("--rng", a->rng,
+                  "micrograd: the demo's numbers (NumPy's, Python's streams), or own")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"micrograd", "own"}));
   CLI::Option* unfused = cmd->add_flag(
       "--unfused", a->unfused, "micrograd's own graph (a node per * + ReLU): same numbers, slower");
   cmd->add_flag("--fused", a->fused, "The default (one node per neuron); kept for old scripts")

@@ -63,8 +63,9 @@ std::vector<std::size_t> Dataset::classes() const {
 
 // ---- generators
 
-Dataset make_moons(std::size_t n, double noise, std::uint64_t seed) {
-  check_noise("make_moons", noise);
+namespace {
+// The two arcs, unshuffled, without noise: scikit-learn's construction.
+Dataset moons(std::size_t n) {
   const std::size_t n_out = n / 2, n_in = n - n_out;
   Dataset d;
   for (double t : linspace(0.0, kPi, n_out)) {
@@ -75,8 +76,35 @@ Dataset make_moons(std::size_t n, double noise, std::uint64_t seed) {
     d.X.push_back({1.0 - std::cos(t), 1.0 - std::sin(t) - 0.5});
     d.y.push_back(1.0);
   }
+  return d;
+}
+}  // namespace
+
+Dataset make_moons(std::size_t n, double noise, std::uint64_t seed) {
+  check_noise("make_moons", noise);
+  Dataset d = moons(n);
   Rng rng(seed);
   shuffle_and_add_noise(d, noise, rng);
+  return d;
+}
+
+Dataset make_moons(std::size_t n, std::optional<double> noise, NumpyRandomState& numpy,
+                   bool shuffle) {
+  if (noise) check_noise("make_moons", *noise);
+  Dataset d = moons(n);
+  if (shuffle) {  // sklearn.utils.shuffle: indices = arange(n); random_state.shuffle(indices)
+    const std::vector<std::size_t> order = numpy.permutation(d.size());
+    Dataset s;
+    for (const std::size_t i : order) {
+      s.X.push_back(d.X[i]);
+      s.y.push_back(d.y[i]);
+    }
+    d = std::move(s);
+  }
+  // X += generator.normal(scale=noise, size=X.shape): row by row, loc + scale * gauss.
+  if (noise)
+    for (std::vector<double>& row : d.X)
+      for (double& x : row) x += numpy.normal(0.0, *noise);
   return d;
 }
 

@@ -41,12 +41,25 @@ std::ostream& operator<<(std::ostream& os, const Module& m) { return os << m.rep
 
 // ---- Neuron
 
+namespace {
+// micrograd: w = [Value(random.uniform(-1, 1)) for _ in range(nin)], then b.
+template <class Random>
+void draw(std::size_t nin, BiasInit bias, Random& random, std::vector<Value>& w, Value& b) {
+  if (nin == 0) throw std::invalid_argument("Neuron needs at least 1 input, got nin = 0");
+  w.reserve(nin);
+  for (std::size_t i = 0; i < nin; ++i) w.emplace_back(random.uniform(-1.0, 1.0));
+  b = Value(bias == BiasInit::Uniform ? random.uniform(-1.0, 1.0) : 0.0);
+}
+}  // namespace
+
 Neuron::Neuron(std::size_t nin, Activation act, BiasInit bias, Rng& rng, bool fused)
     : act_(act), fused_(fused) {
-  if (nin == 0) throw std::invalid_argument("Neuron needs at least 1 input, got nin = 0");
-  w_.reserve(nin);
-  for (std::size_t i = 0; i < nin; ++i) w_.emplace_back(rng.uniform(-1.0, 1.0));
-  b_ = Value(bias == BiasInit::Uniform ? rng.uniform(-1.0, 1.0) : 0.0);
+  draw(nin, bias, rng, w_, b_);
+}
+
+Neuron::Neuron(std::size_t nin, Activation act, BiasInit bias, PythonRandom& random, bool fused)
+    : act_(act), fused_(fused) {
+  draw(nin, bias, random, w_, b_);
 }
 
 namespace {
@@ -101,12 +114,28 @@ std::string Neuron::repr() const {
 
 // ---- Layer
 
-Layer::Layer(std::size_t nin, std::size_t nout, Activation act, BiasInit bias, Rng& rng,
-             bool fused) {
+namespace {
+template <class Random>
+std::vector<Neuron> make_neurons(std::size_t nin, std::size_t nout, Activation act, BiasInit bias,
+                                 Random& random, bool fused) {
   if (nout == 0) throw std::invalid_argument("Layer needs at least 1 neuron, got nout = 0");
   if (nin == 0) throw std::invalid_argument("Layer needs at least 1 input, got nin = 0");
-  neurons_.reserve(nout);
-  for (std::size_t i = 0; i < nout; ++i) neurons_.emplace_back(nin, act, bias, rng, fused);
+  std::vector<Neuron> n;
+  n.reserve(nout);
+  for (std::size_t i = 0; i < nout; ++i) n.emplace_back(nin, act, bias, random, fused);
+  return n;
+}
+}  // namespace
+
+Layer::Layer(std::size_t nin, std::size_t nout, Activation act, BiasInit bias, Rng& rng, bool fused)
+    : neurons_(make_neurons(nin, nout, act, bias, rng, fused)) {
+  const std::vector<Value> p = parameters();
+  consecutive_ = consecutive(p.data(), p.size());
+}
+
+Layer::Layer(std::size_t nin, std::size_t nout, Activation act, BiasInit bias, PythonRandom& random,
+             bool fused)
+    : neurons_(make_neurons(nin, nout, act, bias, random, fused)) {
   const std::vector<Value> p = parameters();
   consecutive_ = consecutive(p.data(), p.size());
 }
@@ -154,13 +183,16 @@ MLP::MLP(std::size_t nin, std::vector<std::size_t> nouts, MLPOptions options) : 
     if (nouts[i] == 0)
       throw std::invalid_argument("MLP layer " + std::to_string(i) + " has 0 neurons");
   Rng rng(options.seed);
+  PythonRandom python(options.seed);
   std::vector<std::size_t> sz = {nin};  // micrograd: sz = [nin] + nouts
   sz.insert(sz.end(), nouts.begin(), nouts.end());
   layers_.reserve(nouts.size());
   for (std::size_t i = 0; i < nouts.size(); ++i) {
-    const bool last = i + 1 == nouts.size();
-    layers_.emplace_back(sz[i], sz[i + 1], last ? options.output : options.hidden, options.bias,
-                         rng, options.fused);
+    const Activation act = i + 1 == nouts.size() ? options.output : options.hidden;
+    if (options.stream == MLPOptions::Stream::Python)
+      layers_.emplace_back(sz[i], sz[i + 1], act, options.bias, python, options.fused);
+    else
+      layers_.emplace_back(sz[i], sz[i + 1], act, options.bias, rng, options.fused);
   }
 }
 

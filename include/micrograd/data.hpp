@@ -1,8 +1,10 @@
 // data.hpp: the small data sets of the lecture and of micrograd's demo, and a CSV reader.
 //
-// Generators use our own Rng, so a seed gives the same points on every platform. They follow
-// scikit-learn's construction (make_moons, make_circles) and cs231n's spiral, but do not reproduce
-// numpy's random numbers. Binary labels are -1/+1 (micrograd's `y*2 - 1`); multi-class labels are
+// Generators use our own Rng by default, so a seed gives the same points on every platform. They
+// follow scikit-learn's construction (make_moons, make_circles) and cs231n's spiral. make_moons can
+// also draw from NumPy's legacy generator (mersenne.hpp): then it gives scikit-learn's points bit
+// for bit (micrograd's demo: `np.random.seed(1337); make_moons(n_samples=100, noise=0.1)`).
+// Binary labels are -1/+1 (micrograd's `y*2 - 1`); multi-class labels are
 // 0 .. k-1, stored as doubles.
 // Not here: batching, normalisation, anything larger than fits comfortably in memory.
 #pragma once
@@ -10,9 +12,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <iosfwd>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "micrograd/mersenne.hpp"
 #include "micrograd/value.hpp"
 
 namespace micrograd {
@@ -33,6 +37,14 @@ struct Dataset {
 // (cos t, sin t), label -1, the rest on the inner arc (1 - cos t, 1 - sin t - 0.5), label +1, for
 // t evenly spaced in [0, pi]; shuffled, then Gaussian noise of standard deviation `noise` added.
 Dataset make_moons(std::size_t n, double noise, std::uint64_t seed);
+// scikit-learn's make_moons(n_samples=n, noise=noise, shuffle=shuffle) drawing from `numpy`, as
+// scikit-learn draws from NumPy's global generator (or RandomState(k) for random_state=k): the
+// shuffle, then the noise in row order, continuing that generator's stream. The arcs use the C
+// library's cos and sin (NumPy does too, except on AVX-512 CPUs, where its own vectorized cos and
+// sin differ by an ulp at some points; docs/data.md). Labels -1/+1, as the demo's `y*2 - 1`.
+// noise = nullopt is scikit-learn's noise=None: no noise drawn (0.0 draws it, and adds zeros).
+Dataset make_moons(std::size_t n, std::optional<double> noise, NumpyRandomState& numpy,
+                   bool shuffle = true);
 // Two concentric circles (scikit-learn's make_circles): n/2 points on the unit circle, label -1,
 // the rest on a circle of radius `factor` (scikit-learn's default is 0.5), label +1; shuffled, then
 // noise.

@@ -2,8 +2,9 @@
 //
 // A Neuron computes act(b + w0*x0 + w1*x1 + ...) node by node, summed left to right from b,
 // exactly as micrograd's `sum((wi*xi for wi, xi in zip(self.w, x)), self.b)`, so graphs, node
-// counts and every rounding step are micrograd's. Weights are U(-1, 1) from our own Rng; the bias
-// is 0 (micrograd's nn.py) or U(-1, 1) (the lecture's notebook).
+// counts and every rounding step are micrograd's. Weights are U(-1, 1) from our own Rng, or from
+// Python's random stream (micrograd's exact weights); the bias is 0 (micrograd's nn.py) or U(-1, 1)
+// (the lecture's notebook).
 // Not here: losses (loss.hpp), optimizers (optim.hpp), data sets (data.hpp).
 #pragma once
 
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "micrograd/mersenne.hpp"
 #include "micrograd/random.hpp"
 #include "micrograd/value.hpp"
 
@@ -45,6 +47,8 @@ class Neuron : public Module {
   // one node (dense() or linear() + activation) instead of nin Mul and nin Add nodes (same
   // numbers).
   Neuron(std::size_t nin, Activation act, BiasInit bias, Rng& rng, bool fused = false);
+  // The same numbers drawn from Python's `random` stream: micrograd's own weights.
+  Neuron(std::size_t nin, Activation act, BiasInit bias, PythonRandom& random, bool fused = false);
 
   Value operator()(const std::vector<Value>& x) const;
   Value operator()(const std::vector<Value>& x, bool fused) const;  // graph chosen per call
@@ -68,6 +72,8 @@ class Neuron : public Module {
 class Layer : public Module {
  public:
   Layer(std::size_t nin, std::size_t nout, Activation act, BiasInit bias, Rng& rng,
+        bool fused = false);
+  Layer(std::size_t nin, std::size_t nout, Activation act, BiasInit bias, PythonRandom& random,
         bool fused = false);
 
   // Every neuron's output, in order (micrograd unwraps a single output; see MLP::score). With
@@ -94,6 +100,9 @@ struct MLPOptions {
   Activation output = Activation::Linear;  // the last layer
   BiasInit bias = BiasInit::Zero;
   std::uint64_t seed = 1337;  // weights are drawn from Rng(seed), layer by layer
+  // Python: from Python's `random` after random.seed(seed) instead (mersenne.hpp), exactly the
+  // weights micrograd's MLP gets in a program that seeded Python's random so (its demo: 1337).
+  enum class Stream { Own, Python } stream = Stream::Own;
   // One node per neuron (a dense() node when the inputs are consecutive nodes, else linear() and
   // the activation): the same numbers as micrograd's graph bit for bit, 8-30x fewer nodes, several
   // times faster. false: micrograd's graph, every multiply, add and ReLU a node (to look at it).

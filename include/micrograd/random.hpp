@@ -4,8 +4,8 @@
 // numbers, and the same numbers on every compiler and standard library, which std::*_distribution
 // does not promise. So: splitmix64 turns the seed into a state, xoshiro256** produces the bits,
 // and every distribution below is a few lines of plain arithmetic on them.
-// Not here: Python's Mersenne Twister (we do not reproduce Python's exact numbers), and anything
-// cryptographic.
+// Not here: Python's and NumPy's Mersenne Twister streams (mersenne.hpp, for reproducing their
+// programs' numbers), and anything cryptographic.
 #pragma once
 
 #include <cmath>

@@ -1,18 +1,28 @@
-"""micrograd_cpp.datasets: small data sets, from the C++ library's seeded generators.
+"""micrograd_cpp.datasets: small data sets, from the C++ library's generators.
 
-make_moons(n_samples=100, noise=None, random_state=None) stands in for scikit-learn's, so
-micrograd's demo runs without sklearn: it returns (X, y) with y in {0, 1} (the notebook then does
-y = y*2 - 1) as numpy arrays when numpy is installed, else as lists. The points follow sklearn's
-construction but come from our own RNG: the same seed gives the same points on every machine,
-not sklearn's points. random_state=None draws the seed from Python's `random` module, so
-random.seed(1337) (as in the notebook) makes it repeatable.
+make_moons(n_samples=100, *, shuffle=True, noise=None, random_state=None) is scikit-learn's, bit
+for bit, without scikit-learn: the same construction drawing from NumPy's legacy generator
+(C++: NumpyRandomState). random_state=None draws from NumPy's global generator and advances it
+exactly as scikit-learn would, so micrograd's demo (`np.random.seed(1337)` then
+`make_moons(n_samples=100, noise=0.1)`) gets the notebook's points; an int k is
+np.random.RandomState(k); a RandomState instance is drawn from and advanced. Without NumPy
+installed, random_state=None seeds from Python's `random`, and lists are returned.
+(One difference: on AVX-512 CPUs NumPy computes cos and sin with its own vectorized code, 1 ulp
+off the C library's at some points; we use the C library's, as NumPy does on every other CPU.)
+The other generators (make_circles, make_spiral) follow scikit-learn's and cs231n's construction
+with the library's own seeded generator: the same seed gives the same points on every machine.
+NumpyRandomState and PythonRandom are NumPy's and Python's streams, for reproducing them.
 Not here: CSV loading (the C++ library and CLI have it).
 """
 import random
 
 from . import _core
 
-__all__ = ["make_moons", "make_circles", "make_spiral", "lecture_dataset"]
+__all__ = ["make_moons", "make_circles", "make_spiral", "lecture_dataset", "NumpyRandomState",
+           "PythonRandom"]
+
+NumpyRandomState = _core.NumpyRandomState
+PythonRandom = _core.PythonRandom
 
 
 def _seed(random_state):
@@ -23,20 +33,53 @@ def _seed(random_state):
     raise TypeError(f"random_state must be None or an int >= 0, got {random_state!r}")
 
 
-def _as_arrays(X, y, zero_one):
+def _as_arrays(X, y, zero_one, features=2):
     if zero_one:
         y = [0 if v < 0 else 1 for v in y]
     try:
         import numpy as np
     except ImportError:
         return X, y
-    return np.array(X, dtype=np.float64), np.array(y, dtype=np.int64 if zero_one else np.float64)
+    return (np.array(X, dtype=np.float64).reshape(len(X), features),
+            np.array(y, dtype=np.int64 if zero_one else np.float64))
 
 
-def make_moons(n_samples=100, noise=None, random_state=None):
-    """Two interleaving half circles; labels 0 (outer) / 1 (inner), like sklearn."""
-    X, y = _core.make_moons(n_samples, 0.0 if noise is None else noise, _seed(random_state))
+def make_moons(n_samples=100, *, shuffle=True, noise=None, random_state=None):
+    """Two interleaving half circles, scikit-learn's points; labels 0 (outer) / 1 (inner)."""
+    if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 0:
+        raise ValueError(f"n_samples must be an int >= 0, got {n_samples!r}")
+    try:
+        import numpy as np
+    except ImportError:
+        np = None
+    owner = None  # the numpy RandomState whose state we continue (and put back)
+    if random_state is None:
+        if np is not None:
+            owner = np.random.mtrand._rand  # what np.random.seed() seeds
+            state = _numpy_state(owner)
+        else:
+            state = _core.NumpyRandomState(random.getrandbits(32)).get_state()
+    elif isinstance(random_state, int) and not isinstance(random_state, bool):
+        if not 0 <= random_state < 2**32:
+            raise ValueError(f"random_state must be between 0 and 2**32 - 1, got {random_state}")
+        state = _core.NumpyRandomState(random_state).get_state()
+    elif np is not None and isinstance(random_state, np.random.RandomState):
+        owner = random_state
+        state = _numpy_state(owner)
+    else:
+        raise TypeError(f"random_state must be None, an int or a numpy RandomState, got {random_state!r}")
+    X, y, state = _core.make_moons_numpy(n_samples, noise, shuffle, state)
+    if owner is not None:
+        key, pos, has_gauss, gauss = state
+        owner.set_state(("MT19937", np.array(key, dtype=np.uint32), pos, has_gauss, gauss))
     return _as_arrays(X, y, True)
+
+
+def _numpy_state(rs):
+    name, key, pos, has_gauss, gauss = rs.get_state()
+    if name != "MT19937":
+        raise ValueError(f"make_moons: a RandomState with a {name} generator is not supported")
+    return ([int(k) for k in key], int(pos), int(has_gauss), float(gauss))
 
 
 def make_circles(n_samples=100, noise=None, factor=0.8, random_state=None):

@@ -8,7 +8,10 @@
 // Not here: nn forward passes (nn_binding.cpp).
 #include <pybind11/stl.h>  // betas=(0.9, 0.999)
 
+#include <algorithm>
+#include <array>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -102,6 +105,27 @@ py::tuple checked_params(py::handle params) {
   return py::tuple(out);
 }
 
+// NumPy's get_state() tuple without its name: (key: 624 ints, pos, has_gauss, cached_gaussian).
+NumpyRandomState numpy_state(const py::tuple& state) {
+  if (state.size() != 4)
+    throw py::value_error("a NumPy state is (key, pos, has_gauss, cached_gaussian), got " +
+                          std::to_string(state.size()) + " items");
+  const auto key = state[0].cast<std::vector<std::uint32_t>>();
+  if (key.size() != 624)
+    throw py::value_error("a NumPy MT19937 key has 624 words, got " + std::to_string(key.size()));
+  std::array<std::uint32_t, 624> k;
+  std::copy(key.begin(), key.end(), k.begin());
+  NumpyRandomState rs(0);
+  rs.engine().set_state(k, state[1].cast<std::size_t>());
+  rs.set_gauss(state[2].cast<int>() != 0, state[3].cast<double>());
+  return rs;
+}
+py::tuple numpy_state(const NumpyRandomState& rs) {
+  py::list key;
+  for (const std::uint32_t w : rs.engine().key()) key.append(w);
+  return py::make_tuple(key, rs.engine().position(), rs.has_gauss() ? 1 : 0, rs.cached_gaussian());
+}
+
 template <class Opt>
 std::vector<Value> handles(const py::tuple& params) {
   std::vector<Value> out;
@@ -136,6 +160,33 @@ void bind_train(py::module_& m) {
         return dataset(make_moons(n, noise, seed));
       },
       py::arg("n"), py::arg("noise"), py::arg("seed"));
+  // scikit-learn's make_moons drawn from NumPy's legacy generator, whose state comes in and goes
+  // out as np.random.get_state()'s (key, pos, has_gauss, cached_gaussian): the caller can take
+  // it from numpy's global generator and put it back, as scikit-learn's own call would leave it.
+  m.def(
+      "make_moons_numpy",
+      [](std::size_t n, std::optional<double> noise, bool shuffle, const py::tuple& state) {
+        NumpyRandomState rs = numpy_state(state);
+        py::tuple data = dataset(make_moons(n, noise, rs, shuffle));
+        return py::make_tuple(data[0], data[1], numpy_state(rs));
+      },
+      py::arg("n"), py::arg("noise"), py::arg("shuffle"), py::arg("state"));
+  py::class_<NumpyRandomState>(m, "NumpyRandomState",
+                               "NumPy's legacy generator (np.random.RandomState), bit for bit.")
+      .def(py::init<std::uint32_t>(), py::arg("seed"))
+      .def("random_sample", &NumpyRandomState::random_sample)
+      .def("standard_normal", &NumpyRandomState::standard_normal)
+      .def("normal", &NumpyRandomState::normal, py::arg("loc"), py::arg("scale"))
+      .def("permutation", &NumpyRandomState::permutation, py::arg("n"))
+      .def("get_state", [](const NumpyRandomState& rs) { return numpy_state(rs); })
+      .def("set_state",
+           [](NumpyRandomState& rs, const py::tuple& state) { rs = numpy_state(state); });
+  py::class_<PythonRandom>(m, "PythonRandom",
+                           "Python's random.Random: seed(n), random(), uniform(), bit for bit.")
+      .def(py::init<std::uint64_t>(), py::arg("seed"))
+      .def("random", &PythonRandom::random)
+      .def("uniform", &PythonRandom::uniform, py::arg("a"), py::arg("b"))
+      .def("getrandbits32", [](PythonRandom& r) { return r.engine().next_u32(); });
   m.def(
       "make_circles",
       [](std::size_t n, double noise, double factor, std::uint64_t seed) {
