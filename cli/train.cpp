@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "data_option.hpp"
 #include "micrograd/data.hpp"
 #include "micrograd/draw.hpp"
 #include "micrograd/io.hpp"
@@ -35,11 +36,7 @@ namespace micrograd::cli {
 namespace {
 
 struct TrainArgs {
-  std::string dataset = "moons";  // moons, circles, spiral, lecture, csv:PATH
-  std::size_t samples = 100;
-  double noise = 0.1;
-  std::size_t classes = 3;  // spiral only
-  int label_column = -1;    // csv only
+  DataSpec data;  // --dataset and its companions
   std::string layers = "16,16";
   std::string activation = "relu";
   std::string loss;  // default: svm for two classes, softmax otherwise
@@ -51,8 +48,7 @@ struct TrainArgs {
   double weight_decay = 0.01;  // adamw only
   std::size_t steps = 100;
   std::size_t batch_size = 0;
-  std::uint64_t seed = 1337;       // weights and batches
-  std::uint64_t data_seed = 1337;  // the generated data set (micrograd's demo: one fixed set)
+  std::uint64_t seed = 1337;  // weights and batches
   // micrograd: the demo's random streams (NumPy's for the moons and the batches, Python's for the
   // weights), so its numbers come out; own: the project's generator (random.hpp).
   std::string rng = "micrograd";
@@ -82,28 +78,8 @@ std::vector<std::size_t> parse_layers(const std::string& text) {
 
 // Sizes a run may ask for, checked before anything is allocated: a typo (--samples 1000000000,
 // --layers 100000,100000) must be a clear error, not gigabytes of memory in seconds.
-constexpr std::size_t kMaxSamples = 10'000'000;
 constexpr double kMaxParameters = 50e6;     // 800 MB of data and grads, before any graph
 constexpr double kMaxNodesPerStep = 400e6;  // about 10 GB of tape (25 B a node)
-
-// numpy: NumPy's global generator after np.random.seed(--data-seed) with --rng micrograd (the
-// moons are drawn from it, as in the demo), null with --rng own.
-Dataset load_dataset(const TrainArgs& a, NumpyRandomState* numpy) {
-  if (a.samples > kMaxSamples && a.dataset.rfind("csv:", 0) != 0 && a.dataset != "lecture")
-    throw CLI::ValidationError("--samples", "at most " + std::to_string(kMaxSamples) + ", got " +
-                                                std::to_string(a.samples));
-  if (a.dataset == "moons")
-    return numpy ? make_moons(a.samples, a.noise, *numpy)
-                 : make_moons(a.samples, a.noise, a.data_seed);
-  if (a.dataset == "circles") return make_circles(a.samples, a.noise, 0.5, a.data_seed);
-  if (a.dataset == "spiral")
-    return make_spiral(std::max<std::size_t>(a.samples / a.classes, 1), a.classes, a.data_seed);
-  if (a.dataset == "lecture") return lecture_dataset();
-  if (a.dataset.rfind("csv:", 0) == 0) return load_csv(a.dataset.substr(4), a.label_column);
-  throw CLI::ValidationError("--dataset", "'" + a.dataset +
-                                              "' is not one of moons, circles, spiral, lecture, "
-                                              "csv:PATH");
-}
 
 // A progress line on a terminal, plain lines otherwise, nothing with --quiet. Steps are counted
 // from 0 as in the logs (micrograd's "step 0" .. "step 99"); the terminal line also shows the
@@ -172,7 +148,7 @@ struct Plan {
 };
 
 Plan plan_run(const TrainArgs& a, const Dataset& data) {
-  if (data.size() == 0) throw std::runtime_error("the data set '" + a.dataset + "' is empty");
+  if (data.size() == 0) throw std::runtime_error("the data set '" + a.data.dataset + "' is empty");
   Plan p;
   const bool binary = data.is_binary();
   p.loss = a.loss.empty() ? (binary ? "svm" : "softmax") : a.loss;
@@ -251,14 +227,14 @@ std::string architecture(const Dataset& data, const Plan& p) {
 // The run's first line: everything that decides its numbers.
 std::string describe(const TrainArgs& a, const Dataset& data, const Plan& p) {
   std::ostringstream h;
-  h << "micrograd train: " << a.dataset << " (" << data.size() << " samples, "
+  h << "micrograd train: " << a.data.dataset << " (" << data.size() << " samples, "
     << data.num_features() << " features, " << data.num_classes << " classes), MLP "
     << architecture(data, p) << " " << (a.activation == "tanh" ? "tanh" : "ReLU") << " ("
     << p.parameters << " parameters), loss " << p.loss
     << (a.l2 > 0 ? " + " + python_float_repr(a.l2) + " L2" : "") << ", " << a.optimizer << " lr "
     << python_float_repr(p.lr) << " " << p.schedule_name << ", " << a.steps << " steps, "
     << (p.batch == 0 ? std::string("full batch") : "batch " + std::to_string(p.batch)) << ", seed "
-    << a.seed << " (data seed " << a.data_seed << ")"
+    << a.seed << " (data seed " << a.data.data_seed << ")"
     << (a.rng == "micrograd" ? ", micrograd's random streams" : ", own random streams")
     << (a.unfused ? ", micrograd's node-by-node graph" : "");
   return h.str();
@@ -446,7 +422,7 @@ class Outputs {
 void write_logs(Outputs& out, const TrainArgs& a, const Dataset& data, const Plan& p,
                 const History& h, const Evaluation& final, double seconds) {
   nlohmann::json j;
-  j["config"] = {{"dataset", a.dataset},
+  j["config"] = {{"dataset", a.data.dataset},
                  {"samples", data.size()},
                  {"features", data.num_features()},
                  {"classes", data.num_classes},
@@ -461,10 +437,10 @@ void write_logs(Outputs& out, const TrainArgs& a, const Dataset& data, const Pla
                  {"steps", a.steps},
                  {"batch_size", p.batch},
                  {"seed", a.seed},
-                 {"data_seed", a.data_seed},
+                 {"data_seed", a.data.data_seed},
                  {"rng", a.rng},
                  {"fused", !a.unfused},
-                 {"noise", a.noise},
+                 {"noise", a.data.noise},
                  {"parameters", p.parameters}};
   std::string csv = "step,loss,data_loss,reg_loss,accuracy,lr\n";
   nlohmann::json steps = nlohmann::json::array();
@@ -492,7 +468,7 @@ constexpr double kBoundaryBudget = 4e9;
 void draw_pictures(Outputs& out, const TrainArgs& a, const Dataset& data, const Plan& p,
                    const nn::MLP& model, const History& h, const Evaluation& final) {
   const std::string title =
-      a.dataset + ": MLP " + architecture(data, p) + ", " + p.loss + " loss, " + a.optimizer;
+      a.data.dataset + ": MLP " + architecture(data, p) + ", " + p.loss + " loss, " + a.optimizer;
   std::vector<double> losses, accs;
   for (const StepLog& s : h.steps) losses.push_back(s.loss), accs.push_back(s.accuracy);
   for (const char* ext : {".png", ".svg"}) {
@@ -514,20 +490,7 @@ void draw_pictures(Outputs& out, const TrainArgs& a, const Dataset& data, const 
     char acc_text[32];
     std::snprintf(acc_text, sizeof acc_text, "%.1f%%", final.accuracy * 100.0);
     po.title = title + ": accuracy " + acc_text;
-    // Plain doubles, many grid points at once: no graph per point.
-    const GridScore score = [&](const std::vector<std::array<double, 2>>& grid) {
-      std::vector<std::vector<double>> rows;
-      rows.reserve(grid.size());
-      for (const auto& [x, y] : grid) rows.push_back({x, y});
-      const std::vector<std::vector<double>> z = model.predict_batch(rows);
-      std::vector<double> s;
-      s.reserve(z.size());
-      for (const std::vector<double>& zi : z)
-        s.push_back(p.softmax
-                        ? static_cast<double>(std::max_element(zi.begin(), zi.end()) - zi.begin())
-                        : zi[0]);
-      return s;
-    };
+    const GridScore score = grid_score(model);  // plain doubles: no graph per grid point
     std::string script;
     try {
       script = decision_boundary_script(score, points, data.y, po);  // scored once, drawn twice
@@ -585,8 +548,8 @@ void draw_pictures(Outputs& out, const TrainArgs& a, const Dataset& data, const 
 int run_train(const TrainArgs& a) {
   const auto t0 = std::chrono::steady_clock::now();
   std::optional<NumpyRandomState> numpy;  // np.random.seed(data_seed), drawn from in order
-  if (a.rng == "micrograd") numpy.emplace(static_cast<std::uint32_t>(a.data_seed));
-  const Dataset data = load_dataset(a, numpy ? &*numpy : nullptr);
+  if (a.rng == "micrograd") numpy.emplace(static_cast<std::uint32_t>(a.data.data_seed));
+  const Dataset data = load_dataset(a.data, numpy ? &*numpy : nullptr);
   const Plan plan = plan_run(a, data);
 
   const nn::MLP model = make_model(a, data, plan);
@@ -625,26 +588,6 @@ int run_train(const TrainArgs& a) {
 
 }  // namespace
 
-// Short, human range errors (CLI11's PositiveNumber prints the whole range up to DBL_MAX, 309
-// digits).
-CLI::Validator number_check(const char* what, bool (*ok)(double)) {
-  return CLI::Validator(
-      [what, ok](std::string& text) -> std::string {
-        char* end = nullptr;
-        const double x = std::strtod(text.c_str(), &end);
-        if (end == text.c_str() || *end != '\0') return {};  // the type check reports it
-        if (!ok(x)) return std::string("must be ") + what + ", got " + text;
-        return {};
-      },
-      "");
-}
-const CLI::Validator kPositive = number_check("positive", [](double x) { return x > 0.0; });
-const CLI::Validator kNonNegative = number_check("zero or more", [](double x) { return x >= 0.0; });
-// A double option must be a finite number: CLI11's range checks let nan through (every
-// comparison with nan is false), and inf or 1e400 make every later number inf.
-const CLI::Validator kFinite =
-    number_check("a finite number", [](double x) { return std::isfinite(x); });
-
 void setup_train(CLI::App& app, int& exit_code) {
   auto a = std::make_shared<TrainArgs>();
   CLI::App* cmd = app.add_subcommand(
@@ -657,20 +600,7 @@ void setup_train(CLI::App& app, int& exit_code) {
       "log.json, log.csv, graph.svg (the output neuron's graph, first sample).\n"
       "csv:PATH: one sample per row, comma-separated numbers, an optional header row, the label\n"
       "in the last column (--label-column): -1/+1 or 0/1 (binary), or classes 0..k-1.");
-  cmd->add_option("--dataset", a->dataset, "moons, circles, spiral, lecture or csv:PATH (below)")
-      ->capture_default_str();
-  cmd->add_option("--samples", a->samples, "Number of samples (moons, circles, spiral)")
-      ->capture_default_str()
-      ->check(kPositive);
-  cmd->add_option("--noise", a->noise, "Noise standard deviation (moons, circles)")
-      ->check(kFinite)
-      ->capture_default_str()
-      ->check(kNonNegative);
-  cmd->add_option("--classes", a->classes, "Number of spiral arms (spiral)")
-      ->capture_default_str()
-      ->check(number_check("2 to 8", [](double x) { return x >= 2.0 && x <= 8.0; }));
-  cmd->add_option("--label-column", a->label_column, "Label column of a CSV file (-1: last)")
-      ->capture_default_str();
+  add_data_options(*cmd, a->data);
   cmd->add_option("--layers", a->layers,
                   "Hidden layer sizes; the output size follows from the data")
       ->capture_default_str();
@@ -707,10 +637,6 @@ void setup_train(CLI::App& app, int& exit_code) {
   cmd->add_option("--seed", a->seed, "Seed of the weights (and the batches with --rng own)")
       ->capture_default_str()
       ->check(kNonNegative);  // "-1" would silently become 2^64 - 1
-  cmd->add_option("--data-seed", a->data_seed,
-                  "Seed of the data set (and the batches with --rng micrograd)")
-      ->capture_default_str()
-      ->check(kNonNegative);
   cmd->add_option("--rng", a->rng,
                   "micrograd: the demo's numbers (NumPy's, Python's streams), or own")
       ->capture_default_str()
@@ -729,15 +655,7 @@ void setup_train(CLI::App& app, int& exit_code) {
   cmd->add_flag("--no-plots", a->no_plots,
                 "Logs only: no pictures, no graph (big models draw slowly)");
   // The help fits 100 columns: short placeholders instead of CLI11's type names.
-  for (CLI::Option* o : cmd->get_options()) {
-    const std::string type = o->get_type_name();
-    if (type.rfind("UINT", 0) == 0 || type.rfind("INT", 0) == 0)
-      o->type_name("N");
-    else if (type.rfind("FLOAT", 0) == 0)
-      o->type_name("X");
-    else if (type.rfind("TEXT", 0) == 0)
-      o->type_name("NAME");
-  }
+  short_type_names(*cmd);
   cmd->get_formatter()->column_width(34);
   cmd->callback([a, &exit_code] { exit_code = run_train(*a); });
 }

@@ -1,0 +1,99 @@
+// data_option.cpp: see data_option.hpp.
+#include "data_option.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+
+namespace micrograd::cli {
+
+namespace {
+// A generated data set larger than this is a typo (--samples 1000000000), refused before
+// anything is allocated.
+constexpr std::size_t kMaxSamples = 10'000'000;
+}  // namespace
+
+CLI::Validator number_check(const char* what, bool (*ok)(double)) {
+  return CLI::Validator(
+      [what, ok](std::string& text) -> std::string {
+        char* end = nullptr;
+        const double x = std::strtod(text.c_str(), &end);
+        if (end == text.c_str() || *end != '\0') return {};  // the type check reports it
+        if (!ok(x)) return std::string("must be ") + what + ", got " + text;
+        return {};
+      },
+      "");
+}
+const CLI::Validator kPositive = number_check("positive", [](double x) { return x > 0.0; });
+const CLI::Validator kNonNegative = number_check("zero or more", [](double x) { return x >= 0.0; });
+// A double option must be a finite number: CLI11's range checks let nan through (every
+// comparison with nan is false), and inf or 1e400 make every later number inf.
+const CLI::Validator kFinite =
+    number_check("a finite number", [](double x) { return std::isfinite(x); });
+
+void add_data_options(CLI::App& cmd, DataSpec& d) {
+  cmd.add_option("--dataset", d.dataset, "moons, circles, spiral, lecture or csv:PATH (below)")
+      ->capture_default_str();
+  cmd.add_option("--samples", d.samples, "Number of samples (moons, circles, spiral)")
+      ->capture_default_str()
+      ->check(kPositive);
+  cmd.add_option("--noise", d.noise, "Noise standard deviation (moons, circles)")
+      ->check(kFinite)
+      ->capture_default_str()
+      ->check(kNonNegative);
+  cmd.add_option("--classes", d.classes, "Number of spiral arms (spiral)")
+      ->capture_default_str()
+      ->check(number_check("2 to 8", [](double x) { return x >= 2.0 && x <= 8.0; }));
+  cmd.add_option("--label-column", d.label_column, "Label column of a CSV file (-1: last)")
+      ->capture_default_str();
+  cmd.add_option("--data-seed", d.data_seed, "Seed of the data set (with --rng micrograd: batches)")
+      ->capture_default_str()
+      ->check(kNonNegative);
+}
+
+Dataset load_dataset(const DataSpec& d, NumpyRandomState* numpy) {
+  if (d.samples > kMaxSamples && d.dataset.rfind("csv:", 0) != 0 && d.dataset != "lecture")
+    throw CLI::ValidationError("--samples", "at most " + std::to_string(kMaxSamples) + ", got " +
+                                                std::to_string(d.samples));
+  if (d.dataset == "moons")
+    return numpy ? make_moons(d.samples, d.noise, *numpy)
+                 : make_moons(d.samples, d.noise, d.data_seed);
+  if (d.dataset == "circles") return make_circles(d.samples, d.noise, 0.5, d.data_seed);
+  if (d.dataset == "spiral")
+    return make_spiral(std::max<std::size_t>(d.samples / d.classes, 1), d.classes, d.data_seed);
+  if (d.dataset == "lecture") return lecture_dataset();
+  if (d.dataset.rfind("csv:", 0) == 0) return load_csv(d.dataset.substr(4), d.label_column);
+  throw CLI::ValidationError("--dataset", "'" + d.dataset +
+                                              "' is not one of moons, circles, spiral, lecture, "
+                                              "csv:PATH");
+}
+
+GridScore grid_score(const nn::MLP& model) {
+  return [&model](const std::vector<std::array<double, 2>>& grid) {
+    std::vector<std::vector<double>> rows;
+    rows.reserve(grid.size());
+    for (const auto& [x, y] : grid) rows.push_back({x, y});
+    const std::vector<std::vector<double>> z = model.predict_batch(rows);
+    std::vector<double> s;
+    s.reserve(z.size());
+    for (const std::vector<double>& zi : z)
+      s.push_back(zi.size() == 1
+                      ? zi[0]
+                      : static_cast<double>(std::max_element(zi.begin(), zi.end()) - zi.begin()));
+    return s;
+  };
+}
+
+void short_type_names(CLI::App& cmd) {
+  for (CLI::Option* o : cmd.get_options()) {
+    const std::string type = o->get_type_name();
+    if (type.rfind("UINT", 0) == 0 || type.rfind("INT", 0) == 0)
+      o->type_name("N");
+    else if (type.rfind("FLOAT", 0) == 0)
+      o->type_name("X");
+    else if (type.rfind("TEXT", 0) == 0)
+      o->type_name("NAME");
+  }
+}
+
+}  // namespace micrograd::cli
