@@ -15,5 +15,6 @@ inline constexpr int kExitUsage = 2;
 // Each setup_* adds a subcommand to `app`; its callback stores the exit code in `exit_code`.
 void setup_grad(CLI::App& app, int& exit_code);
 void setup_train(CLI::App& app, int& exit_code);
+void setup_predict(CLI::App& app, int& exit_code);
 
 }  // namespace micrograd::cli

@@ -1,5 +1,6 @@
 // main.cpp: the `micrograd` command-line program: `micrograd grad` (evaluate and differentiate an
-// expression, optionally draw its graph) and `micrograd train` (micrograd's demo, configurable).
+// expression, optionally draw its graph), `micrograd train` (micrograd's demo, configurable) and
+// `micrograd predict` (a saved model on new inputs).
 // Not here: the subcommands themselves (grad.cpp, train.cpp).
 #include <iostream>
 #include <string>
@@ -17,10 +18,12 @@ int main(int argc, char** argv) {
       "  micrograd grad \"(a*b + c)*f\" a=2 b=-3 c=10 f=-2 --graph L.svg\n"
       "  micrograd train                      # micrograd's demo: two moons, MLP 2-16-16-1\n"
       "  micrograd train --dataset spiral --loss softmax --optimizer adam --steps 300\n"
+      "  micrograd train --save model.json && micrograd predict --model model.json\n"
       "Run 'micrograd SUBCOMMAND --help' for the options of each subcommand.");
   int exit_code = 0;
   micrograd::cli::setup_grad(app, exit_code);
   micrograd::cli::setup_train(app, exit_code);
+  micrograd::cli::setup_predict(app, exit_code);
   // `micrograd help [COMMAND]`, and a clear word for a command that does not exist (CLI11 would
   // only say "A subcommand is required").
   if (argc >= 2 && argv[1][0] != '-') {
@@ -40,7 +43,7 @@ int main(int argc, char** argv) {
     for (const CLI::App* sub : app.get_subcommands({})) known = known || sub->get_name() == first;
     if (!known) {
       std::cerr << "micrograd: unknown command '" << first
-                << "'; the commands are 'grad' and 'train' (micrograd --help)\n";
+                << "'; the commands are 'grad', 'train' and 'predict' (micrograd --help)\n";
       return micrograd::cli::kExitUsage;
     }
   }

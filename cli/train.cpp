@@ -27,6 +27,7 @@
 #include "micrograd/draw.hpp"
 #include "micrograd/io.hpp"
 #include "micrograd/loss.hpp"
+#include "micrograd/model.hpp"
 #include "micrograd/nn.hpp"
 #include "micrograd/optim.hpp"
 #include "micrograd/plot.hpp"
@@ -59,6 +60,8 @@ struct TrainArgs {
   bool quiet = false;
   bool no_plots = false;    // logs only: no pictures, no graph
   bool full_graph = false;  // graph.svg: the whole graph, not the output neuron's
+  std::string save;         // write the trained model here (model.hpp's format)
+  std::string init;         // start from this saved model instead of new weights
 };
 
 std::vector<std::size_t> parse_layers(const std::string& text) {
@@ -145,9 +148,11 @@ struct Plan {
   Schedule schedule = ConstantLR{1.0};
   std::size_t batch = 0;  // 0: full batch
   std::size_t parameters = 0;
+  std::string activation;  // of the hidden layers: ReLU, Tanh (Linear: none)
 };
 
-Plan plan_run(const TrainArgs& a, const Dataset& data) {
+// init: the model of --init, whose architecture replaces --layers and --activation.
+Plan plan_run(const TrainArgs& a, const Dataset& data, const nn::MLP* init) {
   if (data.size() == 0) throw std::runtime_error("the data set '" + a.data.dataset + "' is empty");
   Plan p;
   const bool binary = data.is_binary();
@@ -157,8 +162,25 @@ Plan plan_run(const TrainArgs& a, const Dataset& data) {
                                              std::to_string(data.num_classes) +
                                              "; use --loss softmax");
   p.softmax = p.loss == "softmax";
-  p.sizes = parse_layers(a.layers);
-  p.sizes.push_back(p.softmax ? data.num_classes : 1);
+  const std::size_t nout = p.softmax ? data.num_classes : 1;
+  if (init) {
+    if (init->nin() != data.num_features())
+      throw CLI::ValidationError("--init", a.init + " takes " + std::to_string(init->nin()) +
+                                               " inputs, the data has " +
+                                               std::to_string(data.num_features()) + " features");
+    if (init->nout() != nout)
+      throw CLI::ValidationError("--init", a.init + " has " + std::to_string(init->nout()) +
+                                               " outputs; loss " + p.loss + " on this data needs " +
+                                               std::to_string(nout));
+    for (const nn::Layer& l : init->layers()) p.sizes.push_back(l.nout());
+    p.activation = init->layers().size() > 1
+                       ? nn::to_string(init->layers().front().neurons().front().activation())
+                       : "Linear";
+  } else {
+    p.sizes = parse_layers(a.layers);
+    p.sizes.push_back(nout);
+    p.activation = a.activation == "tanh" ? "Tanh" : "ReLU";
+  }
   p.lr = a.lr.value_or(a.optimizer == "sgd" ? 1.0 : 0.05);
   p.schedule_name =
       a.schedule.empty() ? (a.optimizer == "sgd" ? "linear" : "constant") : a.schedule;
@@ -229,14 +251,14 @@ std::string describe(const TrainArgs& a, const Dataset& data, const Plan& p) {
   std::ostringstream h;
   h << "micrograd train: " << a.data.dataset << " (" << data.size() << " samples, "
     << data.num_features() << " features, " << data.num_classes << " classes), MLP "
-    << architecture(data, p) << " " << (a.activation == "tanh" ? "tanh" : "ReLU") << " ("
-    << p.parameters << " parameters), loss " << p.loss
-    << (a.l2 > 0 ? " + " + python_float_repr(a.l2) + " L2" : "") << ", " << a.optimizer << " lr "
-    << python_float_repr(p.lr) << " " << p.schedule_name << ", " << a.steps << " steps, "
+    << architecture(data, p) << " " << p.activation << " (" << p.parameters << " parameters), loss "
+    << p.loss << (a.l2 > 0 ? " + " + python_float_repr(a.l2) + " L2" : "") << ", " << a.optimizer
+    << " lr " << python_float_repr(p.lr) << " " << p.schedule_name << ", " << a.steps << " steps, "
     << (p.batch == 0 ? std::string("full batch") : "batch " + std::to_string(p.batch)) << ", seed "
     << a.seed << " (data seed " << a.data.data_seed << ")"
     << (a.rng == "micrograd" ? ", micrograd's random streams" : ", own random streams")
-    << (a.unfused ? ", micrograd's node-by-node graph" : "");
+    << (a.unfused ? ", micrograd's node-by-node graph" : "")
+    << (a.init.empty() ? "" : ", starting from " + a.init);
   return h.str();
 }
 
@@ -427,7 +449,8 @@ void write_logs(Outputs& out, const TrainArgs& a, const Dataset& data, const Pla
                  {"features", data.num_features()},
                  {"classes", data.num_classes},
                  {"layers", p.sizes},
-                 {"activation", a.activation},
+                 {"activation", p.activation},
+                 {"init", a.init},
                  {"loss", p.loss},
                  {"l2", a.l2},
                  {"optimizer", a.optimizer},
@@ -550,9 +573,15 @@ int run_train(const TrainArgs& a) {
   std::optional<NumpyRandomState> numpy;  // np.random.seed(data_seed), drawn from in order
   if (a.rng == "micrograd") numpy.emplace(static_cast<std::uint32_t>(a.data.data_seed));
   const Dataset data = load_dataset(a.data, numpy ? &*numpy : nullptr);
-  const Plan plan = plan_run(a, data);
+  std::optional<SavedModel> init;  // --init: the saved model to continue training
+  if (!a.init.empty()) {
+    nn::MLPOptions o;
+    o.fused = !a.unfused;
+    init.emplace(load_model(a.init, o));
+  }
+  const Plan plan = plan_run(a, data, init ? &init->mlp : nullptr);
 
-  const nn::MLP model = make_model(a, data, plan);
+  const nn::MLP model = init ? std::move(init->mlp) : make_model(a, data, plan);
   const std::vector<Value> params = model.parameters();
   Optimizer opt = make_optimizer(a, params, plan);
   std::cout << describe(a, data, plan) << std::endl;
@@ -570,6 +599,11 @@ int run_train(const TrainArgs& a) {
   if (history.diverged_at) {
     for (const std::string& w : out.written) std::cout << "wrote " << w << "\n";
     return kExitFailure;
+  }
+  if (!a.save.empty()) {  // the trained model, for `micrograd predict`, --init, micrograd_cpp
+    ModelInfo info;
+    info.loss = plan.loss;
+    out.attempt(a.save, [&] { save_model(a.save, model, info); });
   }
   if (a.no_plots)
     out.notes.push_back("no pictures (--no-plots)");
@@ -601,12 +635,17 @@ void setup_train(CLI::App& app, int& exit_code) {
       "csv:PATH: one sample per row, comma-separated numbers, an optional header row, the label\n"
       "in the last column (--label-column): -1/+1 or 0/1 (binary), or classes 0..k-1.");
   add_data_options(*cmd, a->data);
-  cmd->add_option("--layers", a->layers,
-                  "Hidden layer sizes; the output size follows from the data")
-      ->capture_default_str();
-  cmd->add_option("--activation", a->activation, "Hidden activation")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"relu", "tanh"}));
+  CLI::Option* layers = cmd->add_option("--layers", a->layers,
+                                        "Hidden layer sizes; the output size follows from the data")
+                            ->capture_default_str();
+  CLI::Option* activation = cmd->add_option("--activation", a->activation, "Hidden activation")
+                                ->capture_default_str()
+                                ->check(CLI::IsMember({"relu", "tanh"}));
+  cmd->add_option("--init", a->init, "Start from this saved model (its layers, its weights)")
+      ->excludes(layers)
+      ->excludes(activation);
+  cmd->add_option("--save", a->save,
+                  "Write the trained model to this file (JSON, docs/model-format.md)");
   cmd->add_option("--loss", a->loss, "Loss (default: svm for two classes, softmax for more)")
       ->check(CLI::IsMember({"svm", "mse", "bce", "softmax"}));
   cmd->add_option("--optimizer", a->optimizer, "Optimizer")

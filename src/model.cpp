@@ -14,7 +14,7 @@ namespace micrograd {
 
 namespace {
 
-using json = nlohmann::json;
+using json = nlohmann::ordered_json;  // written in the documented order
 
 const char* activation_name(nn::Activation a) {
   switch (a) {
