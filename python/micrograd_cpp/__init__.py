@@ -16,11 +16,12 @@ from .engine import (NonFiniteError, StaleValueError, Value, get_backward_semant
                      set_backward_semantics, set_detect_anomaly)
 from .graph import draw_dot, trace
 from .nn import MLP, Layer, Module, Neuron
+from .interop import from_torch, to_torch
 from . import engine, nn  # noqa: F401  (micrograd's module layout)
 
 __all__ = [
     "Value", "StaleValueError", "NonFiniteError", "set_detect_anomaly",
     "set_backward_semantics", "get_backward_semantics",
     "Module", "Neuron", "Layer", "MLP",
-    "draw_dot", "trace",
+    "draw_dot", "trace", "to_torch", "from_torch",
 ]

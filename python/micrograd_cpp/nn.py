@@ -18,6 +18,7 @@ Not here: the Value class (engine.py).
 import random
 
 from ._core import Value, layer_forward, mlp_forward, neuron_forward
+from ._core import load_mlp as _load_mlp, save_mlp as _save_mlp
 from ._core import zero_grad as _zero_grad
 
 _NAMES = {"relu": "ReLU", "tanh": "Tanh", "linear": "Linear", "sigmoid": "Sigmoid"}
@@ -109,6 +110,37 @@ class MLP(Module):
 
     def __call__(self, x):
         return mlp_forward(self, x)
+
+    def save(self, path, loss=""):
+        """Writes the model file of `micrograd train --save` (docs/model-format.md): layer sizes,
+        activations, `loss` (what it was trained with, optional) and every parameter, atomically.
+        `micrograd predict --model path`, `micrograd train --init path` and MLP.load read it."""
+        nin = len(self.layers[0].neurons[0].w)
+        nouts = [len(layer.neurons) for layer in self.layers]
+        acts = []
+        for i, layer in enumerate(self.layers):
+            kinds = {n.activation for n in layer.neurons}
+            if len(kinds) != 1:
+                raise ValueError(f"save: layer {i} mixes activations {sorted(kinds)}")
+            acts.append(kinds.pop())
+        _save_mlp(str(path), nin, nouts, acts, [float(p.data) for p in self.parameters()], loss)
+
+    @classmethod
+    def load(cls, path, fused=True):
+        """The model in a model file (MLP.save, `micrograd train --save`), its parameters bit for
+        bit. Python's `random` state is left as it was (no weights are drawn)."""
+        d = _load_mlp(str(path))
+        acts = [a for _, a in d["layers"]]
+        state = random.getstate()
+        try:
+            model = cls(d["nin"], [n for n, _ in d["layers"]], activation=acts[0] if len(acts) > 1 else "relu",
+                        output=acts[-1], bias="zero", fused=fused)
+        finally:
+            random.setstate(state)
+        for p, x in zip(model.parameters(), d["parameters"]):
+            p.data = x
+        model.loss = d["loss"]
+        return model
 
     def parameters(self):
         return [p for layer in self.layers for p in layer.parameters()]

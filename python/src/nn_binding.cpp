@@ -9,9 +9,13 @@
 // dense() call; otherwise, or with fused False, micrograd's graph node by node, a number input
 // becoming a fresh leaf at each use, as `wi*xi` does in micrograd. The numbers are the same.
 // Not here: the classes, their printing and parameter lists (nn.py).
+#include <pybind11/stl.h>
+
+#include <cctype>
 #include <string>
 #include <vector>
 
+#include "micrograd/model.hpp"
 #include "pyvalue.hpp"
 
 namespace micrograd::python {
@@ -258,6 +262,60 @@ void bind_nn(py::module_& m) {
         }
       },
       "Sets p.grad = 0 for each Value p.");
+
+  // ---- model files (micrograd/model.hpp), for MLP.save / MLP.load in nn.py
+  m.def(
+      "save_mlp",
+      [](const std::string& path, std::size_t nin, const std::vector<std::size_t>& nouts,
+         const std::vector<std::string>& activations, const std::vector<double>& params,
+         const std::string& loss) {
+        if (nouts.empty() || activations.size() != nouts.size())
+          throw py::value_error("save: one activation per layer");
+        auto act = [](const std::string& a) {
+          if (a == "relu") return nn::Activation::ReLU;
+          if (a == "tanh") return nn::Activation::Tanh;
+          if (a == "linear") return nn::Activation::Linear;
+          throw py::value_error("save: the model file holds relu, tanh and linear layers, not '" +
+                                a + "'");
+        };
+        for (std::size_t i = 1; i + 1 < activations.size(); ++i)
+          if (activations[i] != activations[0])
+            throw py::value_error(
+                "save: the hidden layers have different activations; the model file holds one "
+                "for all hidden layers and one for the output layer");
+        nn::MLPOptions o;
+        o.hidden = act(activations.front());
+        o.output = act(activations.back());
+        TapeScope scope;  // the copy's nodes go when this returns
+        const nn::MLP mlp(nin, nouts, o);
+        nn::vector_to_parameters(params, mlp);
+        ModelInfo info;
+        info.loss = loss;
+        save_model(path, mlp, info);
+      },
+      py::arg("path"), py::arg("nin"), py::arg("nouts"), py::arg("activations"),
+      py::arg("parameters"), py::arg("loss"));
+  m.def(
+      "load_mlp",
+      [](const std::string& path) {
+        TapeScope scope;
+        const SavedModel sm = load_model(path);
+        py::list layers;
+        for (const nn::Layer& l : sm.mlp.layers()) {
+          std::string a = nn::to_string(l.neurons().front().activation());
+          for (char& c : a) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+          layers.append(py::make_tuple(l.nout(), a));
+        }
+        py::dict d;
+        d["nin"] = sm.mlp.nin();
+        d["layers"] = layers;
+        d["parameters"] = nn::parameters_to_vector(sm.mlp);
+        d["loss"] = sm.info.loss;
+        d["mean"] = sm.info.mean ? py::cast(*sm.info.mean) : py::none();
+        d["std"] = sm.info.std ? py::cast(*sm.info.std) : py::none();
+        return d;
+      },
+      py::arg("path"));
 }
 
 }  // namespace micrograd::python
