@@ -68,6 +68,15 @@ Dataset load_dataset(const DataSpec& d, NumpyRandomState* numpy) {
                                               "csv:PATH");
 }
 
+std::uint32_t numpy_seed(const DataSpec& d) {
+  if (d.data_seed > 0xffffffffu)
+    throw CLI::ValidationError("--data-seed",
+                               "with --rng micrograd it is NumPy's seed, 0 to "
+                               "4294967295; got " +
+                                   std::to_string(d.data_seed));
+  return static_cast<std::uint32_t>(d.data_seed);
+}
+
 GridScore grid_score(const nn::MLP& model) {
   return [&model](const std::vector<std::array<double, 2>>& grid) {
     std::vector<std::vector<double>> rows;

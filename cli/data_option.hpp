@@ -30,6 +30,9 @@ void add_data_options(CLI::App& cmd, DataSpec& d);
 // drawn from it, as in micrograd's demo), or null for the project's own generator.
 Dataset load_dataset(const DataSpec& d, NumpyRandomState* numpy);
 
+// --data-seed as NumPy's seed (np.random.seed takes 0 .. 2^32 - 1; larger is a clear error).
+std::uint32_t numpy_seed(const DataSpec& d);
+
 // Plain-double forwards of `model` over a grid: the score (one output) or the predicted class
 // (several outputs, the largest).
 GridScore grid_score(const nn::MLP& model);

@@ -80,7 +80,7 @@ int run_predict(const PredictArgs& a) {
     source = std::to_string(X.size()) + " point(s)";
   } else {
     std::optional<NumpyRandomState> numpy;
-    if (a.rng == "micrograd") numpy.emplace(static_cast<std::uint32_t>(a.data.data_seed));
+    if (a.rng == "micrograd") numpy.emplace(numpy_seed(a.data));
     const Dataset d = load_dataset(a.data, numpy ? &*numpy : nullptr);
     if (d.num_features() != nin)
       throw std::runtime_error("the data set '" + a.data.dataset + "' has " +

@@ -571,7 +571,7 @@ void draw_pictures(Outputs& out, const TrainArgs& a, const Dataset& data, const 
 int run_train(const TrainArgs& a) {
   const auto t0 = std::chrono::steady_clock::now();
   std::optional<NumpyRandomState> numpy;  // np.random.seed(data_seed), drawn from in order
-  if (a.rng == "micrograd") numpy.emplace(static_cast<std::uint32_t>(a.data.data_seed));
+  if (a.rng == "micrograd") numpy.emplace(numpy_seed(a.data));
   const Dataset data = load_dataset(a.data, numpy ? &*numpy : nullptr);
   std::optional<SavedModel> init;  // --init: the saved model to continue training
   if (!a.init.empty()) {
