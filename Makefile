@@ -19,7 +19,7 @@ PYTHON     ?= /usr/bin/python3
 # Debian packages the build and the demo need, and those only the tests need (make test).
 PACKAGES = build-essential cmake pkg-config libgtest-dev libbenchmark-dev \
            pybind11-dev python3-dev python3-graphviz \
-           graphviz libgraphviz-dev libcli11-dev nlohmann-json3-dev gnuplot-nox
+           graphviz libgraphviz-dev libcli11-dev nlohmann-json3-dev gnuplot-nox zlib1g-dev
 TEST_PACKAGES = python3-pytest python3-torch python3-numpy python3-sklearn clang-format clang \
                 libclang-rt-14-dev
 BUILD_FUZZ   ?= build-fuzz

@@ -1,9 +1,14 @@
 // data.cpp: data set generators and the CSV reader; see data.hpp.
 #include "micrograd/data.hpp"
 
+#include <zlib.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
@@ -336,6 +341,133 @@ std::vector<std::vector<Value>> to_values(const std::vector<std::vector<double>>
   out.reserve(X.size());
   for (const std::vector<double>& row : X) out.emplace_back(row.begin(), row.end());
   return out;
+}
+
+}  // namespace micrograd
+
+// ---- IDX (MNIST's format), through zlib: gzread reads gzip and plain files alike.
+
+namespace micrograd {
+namespace {
+
+class GzFile {
+ public:
+  explicit GzFile(const std::string& path) : path_(path) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) {
+      std::string hint;
+      if (path.find("fashion-mnist") != std::string::npos)
+        hint = " (Debian's Fashion-MNIST: sudo apt-get install dataset-fashion-mnist)";
+      throw std::runtime_error(path + ": no such file" + hint);
+    }
+    if (!std::filesystem::is_regular_file(path, ec))
+      throw std::runtime_error(path + ": not a regular file");
+    f_ = gzopen(path.c_str(), "rb");
+    if (f_ == nullptr) throw std::runtime_error(path + ": cannot open: " + std::strerror(errno));
+  }
+  ~GzFile() {
+    if (f_ != nullptr) gzclose(f_);
+  }
+  GzFile(const GzFile&) = delete;
+  GzFile& operator=(const GzFile&) = delete;
+
+  // Exactly n bytes, or an error saying the file is truncated (or damaged).
+  void read(void* out, std::size_t n, const char* what) {
+    auto* p = static_cast<unsigned char*>(out);
+    while (n > 0) {
+      const unsigned chunk = static_cast<unsigned>(std::min<std::size_t>(n, 1u << 30));
+      const int got = gzread(f_, p, chunk);
+      if (got < 0) {
+        int code = 0;
+        const char* msg = gzerror(f_, &code);
+        throw std::runtime_error(path_ + ": damaged while reading " + what + " (" + msg + ")");
+      }
+      if (got == 0)
+        throw std::runtime_error(path_ + ": truncated: the file ends in the middle of " + what);
+      p += got;
+      n -= static_cast<std::size_t>(got);
+    }
+  }
+  std::uint32_t big_endian_u32(const char* what) {
+    unsigned char b[4];
+    read(b, 4, what);
+    return std::uint32_t{b[0]} << 24 | std::uint32_t{b[1]} << 16 | std::uint32_t{b[2]} << 8 | b[3];
+  }
+  // The magic number: 0x0000TTDD, TT = 0x08 (unsigned bytes), DD = the number of dimensions.
+  void expect_magic(std::uint32_t dims, const char* kind) {
+    const std::uint32_t magic = big_endian_u32("the header");
+    char hex[16];
+    std::snprintf(hex, sizeof hex, "0x%08x", magic);
+    if ((magic >> 16) != 0)
+      throw std::runtime_error(path_ + ": not an IDX file (magic number " + hex + ")");
+    if ((magic >> 8 & 0xff) != 0x08)
+      throw std::runtime_error(path_ + ": IDX elements of type " + hex +
+                               "; only unsigned bytes (0x08) are supported");
+    if ((magic & 0xff) != dims)
+      throw std::runtime_error(path_ + ": an IDX file of " + std::to_string(magic & 0xff) +
+                               " dimensions (magic " + hex + "), expected " + kind + " (" +
+                               std::to_string(dims) + ")");
+  }
+
+ private:
+  std::string path_;
+  gzFile f_ = nullptr;
+};
+
+}  // namespace
+
+IdxImages read_idx_images(const std::string& path) {
+  GzFile f(path);
+  f.expect_magic(3, "images");
+  IdxImages im;
+  im.count = f.big_endian_u32("the header");
+  im.rows = f.big_endian_u32("the header");
+  im.cols = f.big_endian_u32("the header");
+  const double bytes =
+      static_cast<double>(im.count) * static_cast<double>(im.rows) * static_cast<double>(im.cols);
+  if (bytes > 2147483648.0)
+    throw std::runtime_error(path + ": " + std::to_string(im.count) + " images of " +
+                             std::to_string(im.rows) + "x" + std::to_string(im.cols) +
+                             " is more than 2^31 bytes");
+  if (im.count > 0 && (im.rows == 0 || im.cols == 0))
+    throw std::runtime_error(path + ": images of size " + std::to_string(im.rows) + "x" +
+                             std::to_string(im.cols));
+  im.pixels.resize(static_cast<std::size_t>(bytes));
+  f.read(im.pixels.data(), im.pixels.size(), "the pixels");
+  return im;
+}
+
+std::vector<std::uint8_t> read_idx_labels(const std::string& path) {
+  GzFile f(path);
+  f.expect_magic(1, "labels");
+  const std::uint32_t count = f.big_endian_u32("the header");
+  std::vector<std::uint8_t> labels(count);
+  f.read(labels.data(), labels.size(), "the labels");
+  return labels;
+}
+
+Dataset load_idx(const std::string& images, const std::string& labels, double scale,
+                 std::size_t limit) {
+  const std::vector<std::uint8_t> y = read_idx_labels(labels);
+  IdxImages im = read_idx_images(images);
+  if (im.count != y.size())
+    throw std::runtime_error(images + " holds " + std::to_string(im.count) + " images but " +
+                             labels + " holds " + std::to_string(y.size()) + " labels");
+  const std::size_t n = limit == 0 ? im.count : std::min(limit, im.count);
+  const std::size_t size = im.rows * im.cols;
+  Dataset d;
+  d.X.resize(n);
+  d.y.resize(n);
+  std::uint8_t top = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    d.X[i].resize(size);
+    for (std::size_t k = 0; k < size; ++k)
+      d.X[i][k] = static_cast<double>(im.pixels[i * size + k]) * scale;
+    d.y[i] = y[i];
+    top = std::max(top, y[i]);
+  }
+  d.num_classes = std::max<std::size_t>(std::size_t{top} + 1, 2);
+  return d;
 }
 
 }  // namespace micrograd

@@ -3,10 +3,12 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
 
 #include "micrograd/data.hpp"
@@ -215,3 +217,119 @@ TEST(Csv, RefusesWhatIsNotAFileOfRows) {
 }
 
 }  // namespace
+
+// ---- IDX files (MNIST's format): small files written here, plain and gzip, and Debian's
+// Fashion-MNIST where it is installed.
+namespace {
+std::string be32(std::uint32_t v) {
+  return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16),
+                     static_cast<char>(v >> 8), static_cast<char>(v)};
+}
+std::string idx_images(std::uint32_t n, std::uint32_t rows, std::uint32_t cols) {
+  std::string s = be32(0x00000803) + be32(n) + be32(rows) + be32(cols);
+  for (std::uint32_t i = 0; i < n * rows * cols; ++i) s += static_cast<char>((i * 37) % 256);
+  return s;
+}
+std::string idx_labels(const std::vector<int>& labels) {
+  std::string s = be32(0x00000801) + be32(static_cast<std::uint32_t>(labels.size()));
+  for (int l : labels) s += static_cast<char>(l);
+  return s;
+}
+std::string write_temp(const std::string& name, const std::string& bytes, bool gz) {
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("micrograd-idx-" + std::to_string(::getpid()) + name))
+                               .string();
+  if (gz) {
+    gzFile f = gzopen(path.c_str(), "wb");
+    gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size()));
+    gzclose(f);
+  } else {
+    std::ofstream(path, std::ios::binary) << bytes;
+  }
+  return path;
+}
+std::string idx_error(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+}  // namespace
+
+TEST(Idx, ReadsPlainAndGzipFiles) {
+  for (bool gz : {false, true}) {
+    const std::string im = write_temp(gz ? "i.gz" : "i", idx_images(3, 2, 4), gz);
+    const std::string lb = write_temp(gz ? "l.gz" : "l", idx_labels({7, 0, 2}), gz);
+    const micrograd::IdxImages images = micrograd::read_idx_images(im);
+    EXPECT_EQ(images.count, 3u);
+    EXPECT_EQ(images.rows, 2u);
+    EXPECT_EQ(images.cols, 4u);
+    ASSERT_EQ(images.pixels.size(), 24u);
+    EXPECT_EQ(images.pixels[23], (23 * 37) % 256);
+    const micrograd::Dataset d = micrograd::load_idx(im, lb);
+    ASSERT_EQ(d.size(), 3u);
+    EXPECT_EQ(d.num_features(), 8u);
+    EXPECT_EQ(d.num_classes, 8u);  // labels 0..7
+    EXPECT_EQ(d.y, (std::vector<double>{7, 0, 2}));
+    EXPECT_EQ(d.X[1][0], ((8 * 37) % 256) / 255.0);
+    EXPECT_EQ(micrograd::load_idx(im, lb, 1.0, 2).size(), 2u);  // the first 2
+    std::filesystem::remove(im);
+    std::filesystem::remove(lb);
+  }
+}
+
+TEST(Idx, BadFilesNameTheProblem) {
+  const std::string im = write_temp("bi", idx_images(3, 2, 2), true);
+  const std::string lb = write_temp("bl", idx_labels({1, 2}), false);
+  EXPECT_NE(idx_error([&] { micrograd::load_idx(im, lb); }).find("holds 3 images but"),
+            std::string::npos);
+  EXPECT_NE(idx_error([&] {
+              micrograd::read_idx_images(lb);
+            }).find("an IDX file of 1 dimensions (magic 0x00000801), expected images"),
+            std::string::npos);
+  const std::string text = write_temp("txt", "hello, world\n", false);
+  EXPECT_NE(idx_error([&] { micrograd::read_idx_labels(text); }).find("not an IDX file"),
+            std::string::npos);
+  std::string cut = idx_images(3, 2, 2);
+  cut.resize(cut.size() - 5);
+  const std::string truncated = write_temp("cut.gz", cut, true);
+  EXPECT_NE(idx_error([&] {
+              micrograd::read_idx_images(truncated);
+            }).find("truncated: the file ends in the middle of the pixels"),
+            std::string::npos);
+  const std::string header = write_temp("hdr", be32(0x00000803) + be32(1), false);
+  EXPECT_NE(idx_error([&] { micrograd::read_idx_images(header); }).find("truncated"),
+            std::string::npos);
+  const std::string huge =
+      write_temp("huge", be32(0x00000803) + be32(100000) + be32(1000) + be32(1000), false);
+  EXPECT_NE(idx_error([&] { micrograd::read_idx_images(huge); }).find("more than 2^31 bytes"),
+            std::string::npos);
+  const std::string floats = write_temp("f", be32(0x00000d01) + be32(0), false);
+  EXPECT_NE(idx_error([&] { micrograd::read_idx_labels(floats); }).find("only unsigned bytes"),
+            std::string::npos);
+  EXPECT_NE(idx_error([] {
+              micrograd::read_idx_labels("/nonexistent/fashion-mnist/t10k-labels-idx1-ubyte.gz");
+            }).find("apt-get install dataset-fashion-mnist"),
+            std::string::npos);
+  EXPECT_NE(idx_error([] { micrograd::read_idx_labels("/tmp"); }).find("not a regular file"),
+            std::string::npos);
+  for (const std::string& p : {im, lb, text, truncated, header, huge, floats})
+    std::filesystem::remove(p);
+}
+
+TEST(Idx, DebiansFashionMnist) {
+  const std::string dir = "/usr/share/datasets/fashion-mnist/";
+  if (!std::filesystem::exists(dir + "t10k-labels-idx1-ubyte.gz"))
+    GTEST_SKIP() << "dataset-fashion-mnist not installed";
+  const micrograd::Dataset test =
+      micrograd::load_idx(dir + "t10k-images-idx3-ubyte.gz", dir + "t10k-labels-idx1-ubyte.gz");
+  EXPECT_EQ(test.size(), 10000u);
+  EXPECT_EQ(test.num_features(), 784u);
+  EXPECT_EQ(test.num_classes, 10u);
+  EXPECT_EQ(test.y[0], 9.0);  // the first test image is an ankle boot
+  std::vector<std::size_t> per_class(10);
+  for (double y : test.y) ++per_class[static_cast<std::size_t>(y)];
+  EXPECT_EQ(per_class, std::vector<std::size_t>(10, 1000));
+}

@@ -66,6 +66,24 @@ Dataset load_csv(const std::string& path, int label_column = -1);
 // The same from a stream; `name` stands for the file in error messages (the fuzz harness uses it).
 Dataset read_csv(std::istream& in, const std::string& name, int label_column = -1);
 
+// IDX files, the format of MNIST and Fashion-MNIST (Debian: dataset-fashion-mnist installs them
+// in /usr/share/datasets/fashion-mnist/), plain or gzip-compressed (read through zlib).
+// Images: magic 0x00000803, count, rows, cols, then count*rows*cols bytes; labels: magic
+// 0x00000801, count, then count bytes. Errors (std::runtime_error) name the file and the problem:
+// missing (with the apt-get line for Debian's data set), not IDX (the magic number), another
+// element type, truncated, bigger than 2^31 bytes of pixels.
+struct IdxImages {
+  std::size_t count = 0, rows = 0, cols = 0;
+  std::vector<std::uint8_t> pixels;  // image by image, row by row
+};
+IdxImages read_idx_images(const std::string& path);
+std::vector<std::uint8_t> read_idx_labels(const std::string& path);
+// Images and labels as a data set: pixels scaled by `scale` (1/255: 0..1), labels as classes
+// 0..k-1 (k = the largest label + 1). Throws if the two files hold different counts.
+// At most `limit` samples (0: all), the first ones.
+Dataset load_idx(const std::string& images, const std::string& labels, double scale = 1.0 / 255.0,
+                 std::size_t limit = 0);
+
 // One row of Values per sample (micrograd: `list(map(Value, xrow))`).
 std::vector<std::vector<Value>> to_values(const std::vector<std::vector<double>>& X);
 
