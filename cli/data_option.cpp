@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <sstream>
 
 namespace micrograd::cli {
 
@@ -32,7 +33,8 @@ const CLI::Validator kFinite =
     number_check("a finite number", [](double x) { return std::isfinite(x); });
 
 void add_data_options(CLI::App& cmd, DataSpec& d) {
-  cmd.add_option("--dataset", d.dataset, "moons, circles, spiral, lecture or csv:PATH (below)")
+  cmd.add_option("--dataset", d.dataset,
+                 "moons circles spiral lecture fashion-mnist csv:PATH idx:...")
       ->capture_default_str();
   cmd.add_option("--samples", d.samples, "Number of samples (moons, circles, spiral)")
       ->capture_default_str()
@@ -62,10 +64,39 @@ Dataset load_dataset(const DataSpec& d, NumpyRandomState* numpy) {
   if (d.dataset == "spiral")
     return make_spiral(std::max<std::size_t>(d.samples / d.classes, 1), d.classes, d.data_seed);
   if (d.dataset == "lecture") return lecture_dataset();
+  if (const std::optional<IdxFiles> f = idx_files(d))
+    return load_idx(f->images, f->labels, 1.0 / 255.0, d.samples_given ? d.samples : 0);
   if (d.dataset.rfind("csv:", 0) == 0) return load_csv(d.dataset.substr(4), d.label_column);
   throw CLI::ValidationError("--dataset", "'" + d.dataset +
                                               "' is not one of moons, circles, spiral, lecture, "
-                                              "csv:PATH");
+                                              "fashion-mnist, csv:PATH, idx:IMAGES,LABELS");
+}
+
+std::optional<IdxFiles> idx_files(const DataSpec& d) {
+  if (d.dataset == "fashion-mnist") {
+    const std::string dir = kFashionMnistDir;
+    return IdxFiles{dir + "train-images-idx3-ubyte.gz", dir + "train-labels-idx1-ubyte.gz",
+                    dir + "t10k-images-idx3-ubyte.gz", dir + "t10k-labels-idx1-ubyte.gz"};
+  }
+  if (d.dataset.rfind("idx:", 0) != 0) return std::nullopt;
+  std::vector<std::string> parts;
+  std::stringstream s(d.dataset.substr(4));
+  std::string item;
+  while (std::getline(s, item, ',')) parts.push_back(item);
+  if ((parts.size() != 2 && parts.size() != 4) ||
+      std::any_of(parts.begin(), parts.end(), [](const std::string& p) { return p.empty(); }))
+    throw CLI::ValidationError("--dataset",
+                               "idx: takes IMAGES,LABELS or IMAGES,LABELS,TEST_IMAGES,TEST_LABELS "
+                               "(four IDX files, .gz or plain), got '" +
+                                   d.dataset + "'");
+  parts.resize(4);
+  return IdxFiles{parts[0], parts[1], parts[2], parts[3]};
+}
+
+std::optional<Dataset> load_test_set(const DataSpec& d) {
+  const std::optional<IdxFiles> f = idx_files(d);
+  if (!f || f->test_images.empty()) return std::nullopt;
+  return load_idx(f->test_images, f->test_labels);
 }
 
 std::uint32_t numpy_seed(const DataSpec& d) {

@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "micrograd/data.hpp"
@@ -21,7 +22,21 @@ struct DataSpec {
   std::size_t classes = 3;         // spiral only
   int label_column = -1;           // csv only
   std::uint64_t data_seed = 1337;  // the generated data set (micrograd's demo: one fixed set)
+  bool samples_given = false;      // --samples on the command line (IDX: use the first N)
 };
+
+// Debian's dataset-fashion-mnist puts the four files here.
+inline constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist/";
+
+// The training files of an IDX data set (fashion-mnist, or idx:IMAGES,LABELS[,TEST_IMAGES,
+// TEST_LABELS]) and its test files (empty if none); nullopt for the other data sets.
+struct IdxFiles {
+  std::string images, labels, test_images, test_labels;
+};
+std::optional<IdxFiles> idx_files(const DataSpec& d);
+
+// The held-out test set of the data set (Fashion-MNIST's 10,000 images), if it has one.
+std::optional<Dataset> load_test_set(const DataSpec& d);
 
 // Adds --dataset, --samples, --noise, --classes, --label-column and --data-seed to `cmd`.
 void add_data_options(CLI::App& cmd, DataSpec& d);

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <iomanip>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -48,8 +49,10 @@ struct TrainArgs {
   double l2 = 1e-4;
   double weight_decay = 0.01;  // adamw only
   std::size_t steps = 100;
+  std::size_t epochs = 0;  // > 0: passes over the data (shuffled each time) instead of --steps
   std::size_t batch_size = 0;
-  std::uint64_t seed = 1337;  // weights and batches
+  std::string weight_init = "unit";  // unit: micrograd's U(-1, 1); fan-in: that / sqrt(nin)
+  std::uint64_t seed = 1337;         // weights and batches
   // micrograd: the demo's random streams (NumPy's for the moons and the batches, Python's for the
   // weights), so its numbers come out; own: the project's generator (random.hpp).
   std::string rng = "micrograd";
@@ -89,10 +92,13 @@ constexpr double kMaxNodesPerStep = 400e6;  // about 10 GB of tape (25 B a node)
 // elapsed time, the speed and the time left, and fits the terminal's width.
 class Progress {
  public:
-  Progress(std::size_t total, bool quiet)
+  // steps_per_epoch > 0: epochs of that many steps, shown with the samples per second.
+  Progress(std::size_t total, bool quiet, std::size_t steps_per_epoch = 0, std::size_t batch = 0)
       : total_(total),
         quiet_(quiet),
         tty_(::isatty(2) == 1),
+        steps_per_epoch_(steps_per_epoch),
+        batch_(batch),
         start_(std::chrono::steady_clock::now()) {}
   void update(std::size_t step, double loss, double acc, double lr) {
     if (quiet_) return;
@@ -100,11 +106,18 @@ class Progress {
       const double elapsed = seconds_since_start();
       const double rate = static_cast<double>(step + 1) / std::max(elapsed, 1e-9);
       const double left = static_cast<double>(total_ - step - 1) / rate;
-      char stats[160];
-      std::snprintf(stats, sizeof stats,
-                    "step %zu/%zu  loss %.6f  accuracy %5.1f%%  lr %.4g  %.1f s, %.0f steps/s, "
-                    "%.1f s left",
-                    step, total_ - 1, loss, acc * 100.0, lr, elapsed, rate, left);
+      char stats[200];
+      if (steps_per_epoch_ > 0)
+        std::snprintf(stats, sizeof stats,
+                      "epoch %zu/%zu  step %zu/%zu  loss %.4f  accuracy %5.1f%%  %.0f samples/s, "
+                      "%.1f s, %.1f s left",
+                      step / steps_per_epoch_ + 1, total_ / steps_per_epoch_, step, total_ - 1,
+                      loss, acc * 100.0, rate * static_cast<double>(batch_), elapsed, left);
+      else
+        std::snprintf(stats, sizeof stats,
+                      "step %zu/%zu  loss %.6f  accuracy %5.1f%%  lr %.4g  %.1f s, %.0f steps/s, "
+                      "%.1f s left",
+                      step, total_ - 1, loss, acc * 100.0, lr, elapsed, rate, left);
       std::string line = stats;
       const std::size_t width = terminal_width();
       if (line.size() + 34 <= width) {  // room for a bar
@@ -116,6 +129,7 @@ class Progress {
       if (step + 1 == total_) std::cerr << "\n";
       return;
     }
+    if (steps_per_epoch_ > 0) return;  // plain output: the epoch lines only
     const std::size_t every = total_ <= 200 ? 1 : total_ / 100;
     if (step % every == 0 || step + 1 == total_) {
       // micrograd's demo line: f"step {k} loss {total_loss.data}, accuracy {acc*100}%"
@@ -123,6 +137,11 @@ class Progress {
                 << python_float_repr(acc * 100.0) << "%\n";
     }
   }
+  // Ends the terminal's progress line before another line is printed.
+  void break_line() const {
+    if (!quiet_ && tty_) std::cerr << "\n";
+  }
+  double elapsed() const { return seconds_since_start(); }
 
  private:
   double seconds_since_start() const {
@@ -135,6 +154,7 @@ class Progress {
   }
   std::size_t total_;
   bool quiet_, tty_;
+  std::size_t steps_per_epoch_, batch_;
   std::chrono::steady_clock::time_point start_;
 };
 
@@ -148,6 +168,7 @@ struct Plan {
   Schedule schedule = ConstantLR{1.0};
   std::size_t batch = 0;  // 0: full batch
   std::size_t parameters = 0;
+  std::size_t steps = 0, epochs = 0, steps_per_epoch = 0;  // epochs 0: --steps random batches
   std::string activation;  // of the hidden layers: ReLU, Tanh (Linear: none)
 };
 
@@ -190,6 +211,14 @@ Plan plan_run(const TrainArgs& a, const Dataset& data, const nn::MLP* init) {
                    ? Schedule(LinearDecayLR{p.lr, 0.9 * p.lr})  // micrograd: 1.0 - 0.9*k/100
                    : Schedule(ConstantLR{p.lr});
   p.batch = a.batch_size == 0 || a.batch_size >= data.size() ? 0 : a.batch_size;
+  p.epochs = a.epochs;
+  if (p.epochs > 0) {
+    const std::size_t b = p.batch == 0 ? data.size() : p.batch;
+    p.steps_per_epoch = (data.size() + b - 1) / b;
+    p.steps = p.epochs * p.steps_per_epoch;
+  } else {
+    p.steps = a.steps;
+  }
 
   // The model's size and one step's graph, before allocating either.
   double parameters = 0.0, neurons = 0.0, nin = static_cast<double>(data.num_features());
@@ -224,6 +253,7 @@ nn::MLP make_model(const TrainArgs& a, const Dataset& data, const Plan& p) {
   mo.seed = a.seed;
   mo.stream = a.rng == "micrograd" ? nn::MLPOptions::Stream::Python : nn::MLPOptions::Stream::Own;
   mo.fused = !a.unfused;
+  mo.fan_in = a.weight_init == "fan-in";
   return nn::MLP(data.num_features(), p.sizes, mo);
 }
 
@@ -253,9 +283,11 @@ std::string describe(const TrainArgs& a, const Dataset& data, const Plan& p) {
     << data.num_features() << " features, " << data.num_classes << " classes), MLP "
     << architecture(data, p) << " " << p.activation << " (" << p.parameters << " parameters), loss "
     << p.loss << (a.l2 > 0 ? " + " + python_float_repr(a.l2) + " L2" : "") << ", " << a.optimizer
-    << " lr " << python_float_repr(p.lr) << " " << p.schedule_name << ", " << a.steps << " steps, "
-    << (p.batch == 0 ? std::string("full batch") : "batch " + std::to_string(p.batch)) << ", seed "
-    << a.seed << " (data seed " << a.data.data_seed << ")"
+    << " lr " << python_float_repr(p.lr) << " " << p.schedule_name << ", "
+    << (p.epochs > 0 ? std::to_string(p.epochs) + " epochs (" + std::to_string(p.steps) + " steps)"
+                     : std::to_string(p.steps) + " steps")
+    << ", " << (p.batch == 0 ? std::string("full batch") : "batch " + std::to_string(p.batch))
+    << ", seed " << a.seed << " (data seed " << a.data.data_seed << ")"
     << (a.rng == "micrograd" ? ", micrograd's random streams" : ", own random streams")
     << (a.unfused ? ", micrograd's node-by-node graph" : "")
     << (a.init.empty() ? "" : ", starting from " + a.init);
@@ -323,25 +355,62 @@ struct StepLog {
   double loss, data_loss, reg_loss, accuracy, lr;
 };
 
+struct EpochLog {
+  std::size_t epoch;
+  double train_loss, train_accuracy;  // means over the epoch's batches
+  std::optional<double> test_accuracy;
+  double seconds;  // since the start of training
+};
+
 struct History {
   std::vector<StepLog> steps;
+  std::vector<EpochLog> epochs;
   std::optional<std::size_t> diverged_at;  // the step whose loss or update was not finite
   std::string diverged_what;
 };
 
 // numpy: the demo's NumPy generator (batches by np.random.permutation), or null (own Rng).
+// The accuracy of `model` on a held-out set, in plain doubles (no graph).
+double test_accuracy(const nn::MLP& model, const Dataset& test) {
+  const std::vector<std::vector<double>> z = model.predict_batch(test.X);
+  std::size_t correct = 0;
+  for (std::size_t i = 0; i < z.size(); ++i) {
+    const double cls =
+        z[i].size() == 1
+            ? (z[i][0] > 0.0 ? 1.0 : -1.0)
+            : static_cast<double>(std::max_element(z[i].begin(), z[i].end()) - z[i].begin());
+    correct += z[i].size() == 1 ? ((test.y[i] > 0.0) == (cls > 0.0)) : (test.y[i] == cls);
+  }
+  return test.size() == 0 ? 0.0 : static_cast<double>(correct) / static_cast<double>(test.size());
+}
+
+// numpy: the demo's NumPy generator (batches by np.random.permutation), or null (own Rng).
+// With epochs (p.epochs > 0) each epoch is a new permutation cut into batches, and `test` (if
+// any) is evaluated after each.
 History train(const TrainArgs& a, const Plan& p, const Objective& loss, Optimizer& opt,
-              const std::vector<Value>& params, std::size_t n, NumpyRandomState* numpy) {
+              const std::vector<Value>& params, std::size_t n, NumpyRandomState* numpy,
+              const nn::MLP& model, const Dataset* test) {
   std::vector<std::size_t> all(n);
   for (std::size_t i = 0; i < n; ++i) all[i] = i;
   Rng batch_rng(a.seed ^ 0x5bd1e995ULL);
   History h;
-  h.steps.reserve(std::min<std::size_t>(a.steps, 1 << 20));  // grows past that as needed
-  Progress progress(a.steps, a.quiet);
-  for (std::size_t k = 0; k < a.steps; ++k) {
+  h.steps.reserve(std::min<std::size_t>(p.steps, 1 << 20));  // grows past that as needed
+  Progress progress(p.steps, a.quiet, p.steps_per_epoch, p.batch == 0 ? n : p.batch);
+  std::vector<std::size_t> order;  // this epoch's permutation
+  double epoch_loss = 0.0, epoch_correct = 0.0;
+  for (std::size_t k = 0; k < p.steps; ++k) {
     TapeScope scope;  // this step's graph is reclaimed at the closing brace
     std::vector<std::size_t> rows = all;
-    if (p.batch != 0) {  // micrograd: ri = np.random.permutation(X.shape[0])[:batch_size]
+    if (p.epochs > 0) {  // a new permutation each epoch, cut into batches
+      const std::size_t j = k % p.steps_per_epoch, b = p.batch == 0 ? n : p.batch;
+      if (j == 0) {
+        order = numpy ? numpy->permutation(n) : all;
+        if (!numpy) batch_rng.shuffle(order);
+        epoch_loss = epoch_correct = 0.0;
+      }
+      rows.assign(order.begin() + static_cast<std::ptrdiff_t>(j * b),
+                  order.begin() + static_cast<std::ptrdiff_t>(std::min(n, (j + 1) * b)));
+    } else if (p.batch != 0) {  // micrograd: ri = np.random.permutation(X.shape[0])[:batch_size]
       if (numpy)
         rows = numpy->permutation(n);
       else
@@ -351,10 +420,34 @@ History train(const TrainArgs& a, const Plan& p, const Objective& loss, Optimize
     const Forward f = loss(rows);
     std::visit([](auto& o) { o.zero_grad(); }, opt);
     f.total.backward();
-    const double lr = p.schedule(k, a.steps);
+    const double lr = p.schedule(k, p.steps);
     std::visit([&](auto& o) { o.step(lr); }, opt);
     h.steps.push_back({k, f.total.data(), f.data_loss.data(), f.reg_loss.data(), f.accuracy, lr});
     progress.update(k, f.total.data(), f.accuracy, lr);
+    if (p.epochs > 0) {
+      epoch_loss += f.total.data() * static_cast<double>(rows.size());
+      epoch_correct += f.accuracy * static_cast<double>(rows.size());
+      if ((k + 1) % p.steps_per_epoch == 0) {
+        EpochLog e{(k + 1) / p.steps_per_epoch, epoch_loss / static_cast<double>(n),
+                   epoch_correct / static_cast<double>(n), std::nullopt, 0.0};
+        if (test) e.test_accuracy = test_accuracy(model, *test);
+        e.seconds = progress.elapsed();
+        h.epochs.push_back(e);
+        if (!a.quiet) {
+          progress.break_line();
+          char test_text[48] = "";
+          if (e.test_accuracy)
+            std::snprintf(test_text, sizeof test_text, ", test accuracy %.2f%%",
+                          *e.test_accuracy * 100.0);
+          char line[200];
+          std::snprintf(line, sizeof line,
+                        "epoch %zu/%zu: loss %.4f, train accuracy %.2f%%%s, %.0f samples/s, %.1f s",
+                        e.epoch, p.epochs, e.train_loss, e.train_accuracy * 100.0, test_text,
+                        static_cast<double>(e.epoch * n) / std::max(e.seconds, 1e-9), e.seconds);
+          std::cerr << line << "\n";
+        }
+      }
+    }
     if (!std::isfinite(f.total.data())) {
       h.diverged_what = "the loss became " + python_float_repr(f.total.data());
     } else {
@@ -457,7 +550,8 @@ void write_logs(Outputs& out, const TrainArgs& a, const Dataset& data, const Pla
                  {"lr", p.lr},
                  {"schedule", p.schedule_name},
                  {"momentum", a.momentum},
-                 {"steps", a.steps},
+                 {"steps", p.steps},
+                 {"epochs", p.epochs},
                  {"batch_size", p.batch},
                  {"seed", a.seed},
                  {"data_seed", a.data.data_seed},
@@ -479,7 +573,19 @@ void write_logs(Outputs& out, const TrainArgs& a, const Dataset& data, const Pla
            python_float_repr(s.accuracy) + "," + python_float_repr(s.lr) + "\n";
   }
   j["steps"] = steps;
+  nlohmann::json epochs = nlohmann::json::array();
+  for (const EpochLog& e : h.epochs) {
+    nlohmann::json x = {{"epoch", e.epoch},
+                        {"loss", e.train_loss},
+                        {"accuracy", e.train_accuracy},
+                        {"seconds", e.seconds}};
+    if (e.test_accuracy) x["test_accuracy"] = *e.test_accuracy;
+    epochs.push_back(x);
+  }
+  j["epochs"] = epochs;
   j["final"] = {{"loss", final.loss}, {"accuracy", final.accuracy}, {"seconds", seconds}};
+  if (!h.epochs.empty() && h.epochs.back().test_accuracy)
+    j["final"]["test_accuracy"] = *h.epochs.back().test_accuracy;
   out.write("log.json", j.dump(2) + "\n");
   out.write("log.csv", csv);
 }
@@ -579,6 +685,7 @@ int run_train(const TrainArgs& a) {
     o.fused = !a.unfused;
     init.emplace(load_model(a.init, o));
   }
+  const std::optional<Dataset> test = load_test_set(a.data);  // Fashion-MNIST's 10,000
   const Plan plan = plan_run(a, data, init ? &init->mlp : nullptr);
 
   const nn::MLP model = init ? std::move(init->mlp) : make_model(a, data, plan);
@@ -587,8 +694,14 @@ int run_train(const TrainArgs& a) {
   std::cout << describe(a, data, plan) << std::endl;
 
   const Objective loss(data, model, params, plan, a.l2);
-  const History history = train(a, plan, loss, opt, params, data.size(), numpy ? &*numpy : nullptr);
-  const Evaluation final = evaluate(loss, data.size(), plan.batch);
+  const History history = train(a, plan, loss, opt, params, data.size(), numpy ? &*numpy : nullptr,
+                                model, test ? &*test : nullptr);
+  // With epochs, the last epoch's means (a pass over the whole set through the graph costs most
+  // of an epoch); otherwise the loss and accuracy on every sample (micrograd's demo numbers).
+  const Evaluation final =
+      !history.epochs.empty()
+          ? Evaluation{history.epochs.back().train_loss, history.epochs.back().train_accuracy}
+          : evaluate(loss, data.size(), plan.batch);
   if (!a.quiet && !a.no_plots && !history.diverged_at)
     std::cerr << "writing the logs and drawing the pictures...\n";
   const double seconds =
@@ -611,9 +724,15 @@ int run_train(const TrainArgs& a) {
     draw_pictures(out, a, data, plan, model, history, final);
 
   char line[200];
-  std::snprintf(line, sizeof line, "final: loss %.6g, accuracy %.1f%% on all %zu samples, %.2f s",
-                final.loss, final.accuracy * 100.0, data.size(), seconds);
+  std::snprintf(line, sizeof line, "final: loss %.6g, accuracy %.1f%% on all %zu samples%s, %.2f s",
+                final.loss, final.accuracy * 100.0, data.size(),
+                history.epochs.empty() ? "" : " (means over the last epoch)", seconds);
   std::cout << line << "\n";
+  if (!history.epochs.empty() && history.epochs.back().test_accuracy)
+    std::cout << "test accuracy " << std::fixed << std::setprecision(2)
+              << *history.epochs.back().test_accuracy * 100.0 << "% on the " << test->size()
+              << " held-out samples\n"
+              << std::defaultfloat;
   for (const std::string& w : out.written) std::cout << "wrote " << w << "\n";
   for (const std::string& n : out.notes) std::cout << "note: " << n << "\n";
   for (const std::string& f : out.failures) std::cerr << "micrograd train: error: " << f << "\n";
@@ -633,7 +752,11 @@ void setup_train(CLI::App& app, int& exit_code) {
       "Writes to --out: decision_boundary.{png,svg} (2-feature data), training_curves.{png,svg},\n"
       "log.json, log.csv, graph.svg (the output neuron's graph, first sample).\n"
       "csv:PATH: one sample per row, comma-separated numbers, an optional header row, the label\n"
-      "in the last column (--label-column): -1/+1 or 0/1 (binary), or classes 0..k-1.");
+      "in the last column (--label-column): -1/+1 or 0/1 (binary), or classes 0..k-1.\n"
+      "fashion-mnist: Debian's dataset-fashion-mnist (60,000 images, 10,000 held out); its\n"
+      "defaults: --layers 128 --optimizer adam --lr 0.001 --batch-size 128 --l2 0 --epochs 5\n"
+      "--weight-init fan-in. idx:IMAGES,LABELS[,TEST_IMAGES,TEST_LABELS]: any IDX files the same "
+      "way.");
   add_data_options(*cmd, a->data);
   CLI::Option* layers = cmd->add_option("--layers", a->layers,
                                         "Hidden layer sizes; the output size follows from the data")
@@ -670,6 +793,13 @@ void setup_train(CLI::App& app, int& exit_code) {
       ->capture_default_str()
       ->check(kNonNegative);
   cmd->add_option("--steps", a->steps, "Training steps")->capture_default_str()->check(kPositive);
+  cmd->add_option("--epochs", a->epochs,
+                  "Passes over the data instead of --steps (fashion-mnist: 5)")
+      ->check(kPositive);
+  cmd->add_option("--weight-init", a->weight_init,
+                  "unit: U(-1,1) (micrograd); fan-in: U(-1,1)/sqrt(inputs)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"unit", "fan-in"}));
   cmd->add_option("--batch-size", a->batch_size, "Samples per step (0: full batch)")
       ->capture_default_str()
       ->check(kNonNegative);
@@ -696,7 +826,22 @@ void setup_train(CLI::App& app, int& exit_code) {
   // The help fits 100 columns: short placeholders instead of CLI11's type names.
   short_type_names(*cmd);
   cmd->get_formatter()->column_width(34);
-  cmd->callback([a, &exit_code] { exit_code = run_train(*a); });
+  cmd->callback([a, cmd, &exit_code] {
+    TrainArgs args = *a;
+    args.data.samples_given = cmd->count("--samples") > 0;
+    // Fashion-MNIST (any IDX data set): settings that train it well, where not given.
+    if (idx_files(args.data)) {
+      auto unset = [&](const char* name) { return cmd->count(name) == 0; };
+      if (unset("--layers") && unset("--init")) args.layers = "128";
+      if (unset("--optimizer")) args.optimizer = "adam";
+      if (unset("--lr")) args.lr = 1e-3;
+      if (unset("--batch-size")) args.batch_size = 128;
+      if (unset("--l2")) args.l2 = 0.0;
+      if (unset("--epochs") && unset("--steps")) args.epochs = 5;
+      if (unset("--weight-init")) args.weight_init = "fan-in";
+    }
+    exit_code = run_train(args);
+  });
 }
 
 }  // namespace micrograd::cli

@@ -2,6 +2,7 @@
 #include "micrograd/nn.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <ostream>
 #include <stdexcept>
 
@@ -193,6 +194,11 @@ MLP::MLP(std::size_t nin, std::vector<std::size_t> nouts, MLPOptions options) : 
       layers_.emplace_back(sz[i], sz[i + 1], act, options.bias, python, options.fused);
     else
       layers_.emplace_back(sz[i], sz[i + 1], act, options.bias, rng, options.fused);
+    if (options.fan_in) {
+      const double scale = std::sqrt(static_cast<double>(sz[i]));
+      for (const Neuron& n : layers_.back().neurons())
+        for (const Value& w : n.w()) w.data() = w.data() / scale;
+    }
   }
 }
 

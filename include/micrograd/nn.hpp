@@ -99,6 +99,9 @@ struct MLPOptions {
   Activation hidden = Activation::ReLU;    // every layer but the last
   Activation output = Activation::Linear;  // the last layer
   BiasInit bias = BiasInit::Zero;
+  // true: each weight divided by sqrt(nin) after it is drawn, U(-1/sqrt(nin), 1/sqrt(nin)) as
+  // PyTorch's Linear: wide layers (784 pixels) start with outputs of order 1, not of order 30.
+  bool fan_in = false;
   std::uint64_t seed = 1337;  // weights are drawn from Rng(seed), layer by layer
   // Python: from Python's `random` after random.seed(seed) instead (mersenne.hpp), exactly the
   // weights micrograd's MLP gets in a program that seeded Python's random so (its demo: 1337).
