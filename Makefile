@@ -65,16 +65,17 @@ test: test-deps format-check build build-asan
 	$(MAKE) --no-print-directory tsan
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
 
-# The tests of the tape and of Value (every test that starts a thread is there: a Value used from
-# another thread, one tape per thread) under ThreadSanitizer: a data race stops the run with
-# TSan's report. About 40 s (build included).
+# The tests of the tape, of Value and of ParallelGradient (every test that starts a thread is
+# there: a Value used from another thread, one tape per thread, data-parallel gradients) under
+# ThreadSanitizer: a data race stops the run with TSan's report. About 40 s (build included).
 tsan: deps
 	cmake -S . -B $(BUILD_TSAN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMICROGRAD_BUILD_PYTHON=OFF \
 	  -DMICROGRAD_BUILD_BENCH=OFF -DMICROGRAD_BUILD_CLI=OFF -DMICROGRAD_BUILD_EXAMPLES=OFF \
 	  "-DCMAKE_CXX_FLAGS=-fsanitize=thread -O1 -g" -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread
-	cmake --build $(BUILD_TSAN) -j $(JOBS) --target test_tape test_value
+	cmake --build $(BUILD_TSAN) -j $(JOBS) --target test_tape test_value test_parallel
 	TSAN_OPTIONS=halt_on_error=1 $(BUILD_TSAN)/tests/test_tape --gtest_brief=1
 	TSAN_OPTIONS=halt_on_error=1 $(BUILD_TSAN)/tests/test_value --gtest_brief=1
+	TSAN_OPTIONS=halt_on_error=1 $(BUILD_TSAN)/tests/test_parallel --gtest_brief=1
 
 # The fuzz harnesses (fuzz/): clang with ASan + UBSan + libFuzzer, each run FUZZ_SECONDS over a
 # copy of the corpus (new inputs it finds stay in $(BUILD_FUZZ)/corpus, the repository's is

@@ -17,8 +17,10 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <variant>
 #include <vector>
 
@@ -31,6 +33,7 @@
 #include "micrograd/model.hpp"
 #include "micrograd/nn.hpp"
 #include "micrograd/optim.hpp"
+#include "micrograd/parallel.hpp"
 #include "micrograd/plot.hpp"
 #include "micrograd/random.hpp"
 
@@ -49,7 +52,8 @@ struct TrainArgs {
   double l2 = 1e-4;
   double weight_decay = 0.01;  // adamw only
   std::size_t steps = 100;
-  std::size_t epochs = 0;  // > 0: passes over the data (shuffled each time) instead of --steps
+  std::size_t epochs = 0;   // > 0: passes over the data (shuffled each time) instead of --steps
+  std::size_t threads = 0;  // gradient workers with --epochs (0: one per core)
   std::size_t batch_size = 0;
   std::string weight_init = "unit";  // unit: micrograd's U(-1, 1); fan-in: that / sqrt(nin)
   std::uint64_t seed = 1337;         // weights and batches
@@ -169,6 +173,7 @@ struct Plan {
   std::size_t batch = 0;  // 0: full batch
   std::size_t parameters = 0;
   std::size_t steps = 0, epochs = 0, steps_per_epoch = 0;  // epochs 0: --steps random batches
+  std::size_t threads = 1;                                 // epochs: gradient workers
   std::string activation;  // of the hidden layers: ReLU, Tanh (Linear: none)
 };
 
@@ -212,6 +217,7 @@ Plan plan_run(const TrainArgs& a, const Dataset& data, const nn::MLP* init) {
                    : Schedule(ConstantLR{p.lr});
   p.batch = a.batch_size == 0 || a.batch_size >= data.size() ? 0 : a.batch_size;
   p.epochs = a.epochs;
+  p.threads = a.threads > 0 ? a.threads : std::max(1u, std::thread::hardware_concurrency());
   if (p.epochs > 0) {
     const std::size_t b = p.batch == 0 ? data.size() : p.batch;
     p.steps_per_epoch = (data.size() + b - 1) / b;
@@ -284,7 +290,8 @@ std::string describe(const TrainArgs& a, const Dataset& data, const Plan& p) {
     << architecture(data, p) << " " << p.activation << " (" << p.parameters << " parameters), loss "
     << p.loss << (a.l2 > 0 ? " + " + python_float_repr(a.l2) + " L2" : "") << ", " << a.optimizer
     << " lr " << python_float_repr(p.lr) << " " << p.schedule_name << ", "
-    << (p.epochs > 0 ? std::to_string(p.epochs) + " epochs (" + std::to_string(p.steps) + " steps)"
+    << (p.epochs > 0 ? std::to_string(p.epochs) + " epochs (" + std::to_string(p.steps) +
+                           " steps, " + std::to_string(p.threads) + " threads)"
                      : std::to_string(p.steps) + " steps")
     << ", " << (p.batch == 0 ? std::string("full batch") : "batch " + std::to_string(p.batch))
     << ", seed " << a.seed << " (data seed " << a.data.data_seed << ")"
@@ -312,6 +319,15 @@ class Objective {
         classes_(data.classes()) {}
 
   Forward operator()(const std::vector<std::size_t>& rows) const {
+    Forward f = data_loss(model_, rows);
+    f.reg_loss = l2_regularization(params_, l2_);
+    f.total = f.data_loss + f.reg_loss;
+    return f;
+  }
+
+  // The data loss (a mean over `rows`) and the accuracy of `model` (the trained model or a
+  // thread's replica of it, on the calling thread's tape), without the regularization.
+  Forward data_loss(const nn::MLP& model, std::span<const std::size_t> rows) const {
     std::vector<Value> scores;
     std::vector<std::vector<Value>> logits;
     std::vector<double> y;
@@ -319,9 +335,9 @@ class Objective {
     for (const std::size_t r : rows) {
       const std::vector<Value> x(data_.X[r].begin(), data_.X[r].end());
       if (plan_.softmax)
-        logits.push_back(model_(x));
+        logits.push_back(model(x));
       else
-        scores.push_back(model_.score(x));
+        scores.push_back(model.score(x));
       y.push_back(data_.y[r]);
       c.push_back(classes_[r]);
     }
@@ -334,11 +350,11 @@ class Objective {
       f.data_loss = binary_cross_entropy_with_logits(scores, y);
     else
       f.data_loss = mse(scores, y);
-    f.reg_loss = l2_regularization(params_, l2_);
-    f.total = f.data_loss + f.reg_loss;
     f.accuracy = plan_.softmax ? accuracy(logits, c) : accuracy(scores, y);
     return f;
   }
+  double l2() const { return l2_; }
+  const std::vector<Value>& params() const { return params_; }
 
  private:
   const Dataset& data_;
@@ -361,6 +377,9 @@ struct EpochLog {
   std::optional<double> test_accuracy;
   double seconds;  // since the start of training
 };
+
+// Rows per chunk of a parallel gradient: fixed, so the result does not depend on --threads.
+constexpr std::size_t kChunk = 16;
 
 struct History {
   std::vector<StepLog> steps;
@@ -396,6 +415,9 @@ History train(const TrainArgs& a, const Plan& p, const Objective& loss, Optimize
   History h;
   h.steps.reserve(std::min<std::size_t>(p.steps, 1 << 20));  // grows past that as needed
   Progress progress(p.steps, a.quiet, p.steps_per_epoch, p.batch == 0 ? n : p.batch);
+  // Epochs: gradients by `--threads` workers (the same numbers for any count, parallel.hpp).
+  std::optional<ParallelGradient> pg;
+  if (p.epochs > 0) pg.emplace(model, p.threads);
   std::vector<std::size_t> order;  // this epoch's permutation
   double epoch_loss = 0.0, epoch_correct = 0.0;
   for (std::size_t k = 0; k < p.steps; ++k) {
@@ -417,9 +439,23 @@ History train(const TrainArgs& a, const Plan& p, const Objective& loss, Optimize
         batch_rng.shuffle(rows);
       rows.resize(p.batch);
     }
-    const Forward f = loss(rows);
-    std::visit([](auto& o) { o.zero_grad(); }, opt);
-    f.total.backward();
+    Forward f;
+    if (pg) {  // epochs: the batch's gradient by the worker threads, chunk by chunk
+      const ParallelGradient::Result r =
+          pg->gradient(rows, kChunk, [&](const nn::MLP& replica, std::span<const std::size_t> c) {
+            const Forward part = loss.data_loss(replica, c);
+            return ChunkOutcome{part.data_loss, part.accuracy * static_cast<double>(c.size())};
+          });
+      f.data_loss = Value(r.loss);
+      f.reg_loss = l2_regularization(params, loss.l2());
+      if (loss.l2() > 0.0) f.reg_loss.backward();  // adds its gradient to the chunks' sum
+      f.total = f.data_loss + f.reg_loss;
+      f.accuracy = r.extra / static_cast<double>(rows.size());
+    } else {
+      f = loss(rows);
+      std::visit([](auto& o) { o.zero_grad(); }, opt);
+      f.total.backward();
+    }
     const double lr = p.schedule(k, p.steps);
     std::visit([&](auto& o) { o.step(lr); }, opt);
     h.steps.push_back({k, f.total.data(), f.data_loss.data(), f.reg_loss.data(), f.accuracy, lr});
@@ -796,6 +832,9 @@ void setup_train(CLI::App& app, int& exit_code) {
   cmd->add_option("--epochs", a->epochs,
                   "Passes over the data instead of --steps (fashion-mnist: 5)")
       ->check(kPositive);
+  cmd->add_option("--threads", a->threads,
+                  "Threads computing gradients with --epochs (0: every core; any: same numbers)")
+      ->capture_default_str();
   cmd->add_option("--weight-init", a->weight_init,
                   "unit: U(-1,1) (micrograd); fan-in: U(-1,1)/sqrt(inputs)")
       ->capture_default_str()

@@ -1,0 +1,126 @@
+// test_parallel.cpp: ParallelGradient: the same gradient and the same trained weights, bit for bit,
+// for 1, 2 and 3 threads; the gradient of the mean loss; errors from workers reach the caller.
+// Run under ThreadSanitizer by `make tsan`.
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+#include <vector>
+
+#include "micrograd/loss.hpp"
+#include "micrograd/optim.hpp"
+#include "micrograd/parallel.hpp"
+#include "micrograd/random.hpp"
+
+using micrograd::ChunkOutcome;
+using micrograd::ParallelGradient;
+using micrograd::Value;
+using micrograd::nn::MLP;
+
+namespace {
+struct Data {
+  std::vector<std::vector<double>> X;
+  std::vector<std::size_t> y;
+};
+Data data(std::size_t n) {
+  micrograd::Rng rng(5);
+  Data d;
+  for (std::size_t i = 0; i < n; ++i) {
+    d.y.push_back(i % 3);
+    d.X.push_back({rng.uniform(-1, 1) + static_cast<double>(i % 3), rng.uniform(-1, 1),
+                   rng.uniform(-1, 1), rng.uniform(-1, 1)});
+  }
+  return d;
+}
+ParallelGradient::ChunkLoss softmax_loss(const Data& d) {
+  return [&d](const MLP& replica, std::span<const std::size_t> rows) {
+    std::vector<std::vector<Value>> logits;
+    std::vector<std::size_t> classes;
+    for (const std::size_t r : rows) {
+      logits.push_back(replica(std::vector<Value>(d.X[r].begin(), d.X[r].end())));
+      classes.push_back(d.y[r]);
+    }
+    return ChunkOutcome{micrograd::softmax_cross_entropy(logits, classes),
+                        micrograd::accuracy(logits, classes) * static_cast<double>(rows.size())};
+  };
+}
+std::vector<double> grads(const MLP& m) {
+  std::vector<double> g;
+  for (const Value& p : m.parameters()) g.push_back(p.grad());
+  return g;
+}
+}  // namespace
+
+TEST(Parallel, SameGradientForAnyThreadCount) {
+  const Data d = data(45);
+  std::vector<std::size_t> rows(45);
+  for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = (i * 7) % 45;
+  const MLP model(4, {8, 3});
+  std::vector<std::vector<double>> g;
+  std::vector<double> loss, correct;
+  for (std::size_t threads : {1, 2, 3}) {
+    ParallelGradient pg(model, threads);
+    const ParallelGradient::Result r = pg.gradient(rows, 8, softmax_loss(d));  // 6 chunks, last 5
+    g.push_back(grads(model));
+    loss.push_back(r.loss);
+    correct.push_back(r.extra);
+  }
+  EXPECT_EQ(g[0], g[1]);
+  EXPECT_EQ(g[0], g[2]);
+  EXPECT_EQ(loss[0], loss[1]);
+  EXPECT_EQ(loss[0], loss[2]);
+  EXPECT_EQ(correct[0], correct[2]);
+  // It is the gradient of the mean loss over all rows (one graph), up to rounding.
+  for (const Value& p : model.parameters()) p.grad() = 0.0;
+  micrograd::TapeScope scope;
+  const ChunkOutcome whole = softmax_loss(d)(model, rows);
+  whole.loss.backward();
+  const std::vector<double> one = grads(model);
+  ASSERT_EQ(one.size(), g[0].size());
+  for (std::size_t k = 0; k < one.size(); ++k) EXPECT_NEAR(g[0][k], one[k], 1e-12) << k;
+  EXPECT_NEAR(loss[0], whole.loss.data(), 1e-12);
+  EXPECT_EQ(correct[0], whole.extra);
+}
+
+TEST(Parallel, TrainedWeightsBitForBitForOneTwoThreeThreads) {
+  const Data d = data(64);
+  std::vector<std::vector<double>> trained;
+  for (std::size_t threads : {1, 2, 3}) {
+    const MLP model(4, {16, 16, 3});
+    micrograd::Adam opt(model.parameters(), 0.01);
+    ParallelGradient pg(model, threads);
+    micrograd::Rng rng(9);
+    for (int step = 0; step < 6; ++step) {
+      std::vector<std::size_t> rows(64);
+      for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = i;
+      rng.shuffle(rows);
+      rows.resize(40);
+      pg.gradient(rows, 16, softmax_loss(d));
+      opt.step();
+    }
+    trained.push_back(micrograd::nn::parameters_to_vector(model));
+  }
+  EXPECT_EQ(trained[0], trained[1]);
+  EXPECT_EQ(trained[0], trained[2]);
+  EXPECT_NE(trained[0], micrograd::nn::parameters_to_vector(MLP(4, {16, 16, 3})));  // it trained
+}
+
+TEST(Parallel, ErrorsReachTheCaller) {
+  const MLP model(2, {3, 1});
+  ParallelGradient pg(model, 2);
+  const std::vector<std::size_t> rows{0, 1, 2, 3};
+  EXPECT_THROW(pg.gradient(rows, 1,
+                           [](const MLP&, std::span<const std::size_t> r) -> ChunkOutcome {
+                             if (r[0] == 2) throw std::runtime_error("bad row 2");
+                             return {Value(1.0), 0.0};
+                           }),
+               std::runtime_error);
+  // Still usable afterwards.
+  const ParallelGradient::Result ok =
+      pg.gradient(rows, 1, [](const MLP& m, std::span<const std::size_t> r) {
+        return ChunkOutcome{m.score({Value(static_cast<double>(r[0])), Value(1.0)}), 1.0};
+      });
+  EXPECT_EQ(ok.extra, 4.0);
+  EXPECT_THROW(pg.gradient(rows, 0, {}), std::invalid_argument);
+  EXPECT_THROW(pg.gradient({}, 1, {}), std::invalid_argument);
+  EXPECT_THROW(ParallelGradient(model, 0), std::invalid_argument);
+}
