@@ -390,8 +390,8 @@ struct History {
 
 // numpy: the demo's NumPy generator (batches by np.random.permutation), or null (own Rng).
 // The accuracy of `model` on a held-out set, in plain doubles (no graph).
-double test_accuracy(const nn::MLP& model, const Dataset& test) {
-  const std::vector<std::vector<double>> z = model.predict_batch(test.X);
+double test_accuracy(const nn::MLP& model, const Dataset& test, std::size_t threads) {
+  const std::vector<std::vector<double>> z = model.predict_batch(test.X, threads);
   std::size_t correct = 0;
   for (std::size_t i = 0; i < z.size(); ++i) {
     const double cls =
@@ -447,8 +447,12 @@ History train(const TrainArgs& a, const Plan& p, const Objective& loss, Optimize
             return ChunkOutcome{part.data_loss, part.accuracy * static_cast<double>(c.size())};
           });
       f.data_loss = Value(r.loss);
-      f.reg_loss = l2_regularization(params, loss.l2());
-      if (loss.l2() > 0.0) f.reg_loss.backward();  // adds its gradient to the chunks' sum
+      if (loss.l2() > 0.0) {
+        f.reg_loss = l2_regularization(params, loss.l2());
+        f.reg_loss.backward();  // adds its gradient to the chunks' sum
+      } else {
+        f.reg_loss = Value(0.0);  // no graph of 2 nodes per parameter for a zero term
+      }
       f.total = f.data_loss + f.reg_loss;
       f.accuracy = r.extra / static_cast<double>(rows.size());
     } else {
@@ -466,7 +470,7 @@ History train(const TrainArgs& a, const Plan& p, const Objective& loss, Optimize
       if ((k + 1) % p.steps_per_epoch == 0) {
         EpochLog e{(k + 1) / p.steps_per_epoch, epoch_loss / static_cast<double>(n),
                    epoch_correct / static_cast<double>(n), std::nullopt, 0.0};
-        if (test) e.test_accuracy = test_accuracy(model, *test);
+        if (test) e.test_accuracy = test_accuracy(model, *test, p.threads);
         e.seconds = progress.elapsed();
         h.epochs.push_back(e);
         if (!a.quiet) {
@@ -486,6 +490,11 @@ History train(const TrainArgs& a, const Plan& p, const Objective& loss, Optimize
     }
     if (!std::isfinite(f.total.data())) {
       h.diverged_what = "the loss became " + python_float_repr(f.total.data());
+    } else if (const ColumnRun run = leaf_run(params); run.data) {  // the columns, in bulk
+      const double* bad = std::find_if(run.data, run.data + params.size(),
+                                       [](double x) { return !std::isfinite(x); });
+      if (bad != run.data + params.size())
+        h.diverged_what = "its update made a parameter " + python_float_repr(*bad);
     } else {
       for (const Value& w : params)
         if (!std::isfinite(w.data())) {
@@ -790,7 +799,7 @@ void setup_train(CLI::App& app, int& exit_code) {
       "csv:PATH: one sample per row, comma-separated numbers, an optional header row, the label\n"
       "in the last column (--label-column): -1/+1 or 0/1 (binary), or classes 0..k-1.\n"
       "fashion-mnist: Debian's dataset-fashion-mnist (60,000 images, 10,000 held out); its\n"
-      "defaults: --layers 128 --optimizer adam --lr 0.001 --batch-size 128 --l2 0 --epochs 5\n"
+      "defaults: --layers 128 --optimizer adam --lr 0.001 --batch-size 128 --l2 0 --epochs 10\n"
       "--weight-init fan-in. idx:IMAGES,LABELS[,TEST_IMAGES,TEST_LABELS]: any IDX files the same "
       "way.");
   add_data_options(*cmd, a->data);
@@ -830,7 +839,7 @@ void setup_train(CLI::App& app, int& exit_code) {
       ->check(kNonNegative);
   cmd->add_option("--steps", a->steps, "Training steps")->capture_default_str()->check(kPositive);
   cmd->add_option("--epochs", a->epochs,
-                  "Passes over the data instead of --steps (fashion-mnist: 5)")
+                  "Passes over the data instead of --steps (fashion-mnist: 10)")
       ->check(kPositive);
   cmd->add_option("--threads", a->threads,
                   "Threads computing gradients with --epochs (0: every core; any: same numbers)")
@@ -876,7 +885,7 @@ void setup_train(CLI::App& app, int& exit_code) {
       if (unset("--lr")) args.lr = 1e-3;
       if (unset("--batch-size")) args.batch_size = 128;
       if (unset("--l2")) args.l2 = 0.0;
-      if (unset("--epochs") && unset("--steps")) args.epochs = 5;
+      if (unset("--epochs") && unset("--steps")) args.epochs = 10;
       if (unset("--weight-init")) args.weight_init = "fan-in";
     }
     exit_code = run_train(args);

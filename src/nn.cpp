@@ -5,6 +5,7 @@
 #include <cmath>
 #include <ostream>
 #include <stdexcept>
+#include <thread>
 
 namespace micrograd::nn {
 
@@ -259,8 +260,8 @@ std::vector<double> MLP::predict(const std::vector<double>& x) const {
   return in;
 }
 
-std::vector<std::vector<double>> MLP::predict_batch(
-    const std::vector<std::vector<double>>& rows) const {
+std::vector<std::vector<double>> MLP::predict_batch(const std::vector<std::vector<double>>& rows,
+                                                    std::size_t threads) const {
   for (std::size_t r = 0; r < rows.size(); ++r)
     if (rows[r].size() != nin())
       throw std::invalid_argument("MLP::predict_batch expects " + std::to_string(nin()) +
@@ -288,37 +289,52 @@ std::vector<std::vector<double>> MLP::predict_batch(
   // over independent rows: the same operations in the same order as predict() for each row.
   const std::size_t block = std::clamp<std::size_t>((std::size_t{2} << 20) / widest, 1, 32);
   std::vector<std::vector<double>> out(rows.size());
-  std::vector<double> in, next;
-  for (std::size_t first = 0; first < rows.size(); first += block) {
-    const std::size_t m = std::min(block, rows.size() - first);
-    in.assign(nin() * m, 0.0);
-    for (std::size_t r = 0; r < m; ++r)
-      for (std::size_t i = 0; i < nin(); ++i) in[i * m + r] = rows[first + r][i];
-    for (const Plain& p : net) {
-      const std::size_t nout = p.b.size();
-      next.assign(nout * m, 0.0);
-      for (std::size_t j = 0; j < nout; ++j) {
-        double* act = next.data() + j * m;
-        for (std::size_t r = 0; r < m; ++r) act[r] = p.b[j];  // b + w0*x0 + w1*x1 + ...
-        const double* w = p.w.data() + j * p.nin;
-        for (std::size_t i = 0; i < p.nin; ++i) {
-          const double wi = w[i];
-          const double* x = in.data() + i * m;
-          for (std::size_t r = 0; r < m; ++r) act[r] = act[r] + wi * x[r];
+  // Blocks [begin, end) of rows, on any thread: `net` is plain numbers, read only.
+  auto run = [&](std::size_t begin, std::size_t end) {
+    std::vector<double> in, next;
+    for (std::size_t first = begin; first < end; first += block) {
+      const std::size_t m = std::min(block, rows.size() - first);
+      in.assign(nin() * m, 0.0);
+      for (std::size_t r = 0; r < m; ++r)
+        for (std::size_t i = 0; i < nin(); ++i) in[i * m + r] = rows[first + r][i];
+      for (const Plain& p : net) {
+        const std::size_t nout = p.b.size();
+        next.assign(nout * m, 0.0);
+        for (std::size_t j = 0; j < nout; ++j) {
+          double* act = next.data() + j * m;
+          for (std::size_t r = 0; r < m; ++r) act[r] = p.b[j];  // b + w0*x0 + w1*x1 + ...
+          const double* w = p.w.data() + j * p.nin;
+          for (std::size_t i = 0; i < p.nin; ++i) {
+            const double wi = w[i];
+            const double* x = in.data() + i * m;
+            for (std::size_t r = 0; r < m; ++r) act[r] = act[r] + wi * x[r];
+          }
+          if (p.act == Activation::ReLU)
+            for (std::size_t r = 0; r < m; ++r) act[r] = detail::forward<Op::Relu>(act[r], act[r]);
+          else if (p.act == Activation::Tanh)
+            for (std::size_t r = 0; r < m; ++r) act[r] = detail::forward<Op::Tanh>(act[r], act[r]);
         }
-        if (p.act == Activation::ReLU)
-          for (std::size_t r = 0; r < m; ++r) act[r] = detail::forward<Op::Relu>(act[r], act[r]);
-        else if (p.act == Activation::Tanh)
-          for (std::size_t r = 0; r < m; ++r) act[r] = detail::forward<Op::Tanh>(act[r], act[r]);
+        in.swap(next);
       }
-      in.swap(next);
+      const std::size_t nout = net.back().b.size();
+      for (std::size_t r = 0; r < m; ++r) {
+        out[first + r].resize(nout);
+        for (std::size_t j = 0; j < nout; ++j) out[first + r][j] = in[j * m + r];
+      }
     }
-    const std::size_t nout = net.back().b.size();
-    for (std::size_t r = 0; r < m; ++r) {
-      out[first + r].resize(nout);
-      for (std::size_t j = 0; j < nout; ++j) out[first + r][j] = in[j * m + r];
-    }
+  };
+  const std::size_t blocks = (rows.size() + block - 1) / block;
+  threads = std::clamp<std::size_t>(threads, 1, std::max<std::size_t>(blocks, 1));
+  if (threads == 1) {
+    run(0, rows.size());
+    return out;
   }
+  std::vector<std::thread> pool;  // thread t: blocks t*blocks/threads .. (t+1)*blocks/threads
+  for (std::size_t t = 1; t < threads; ++t)
+    pool.emplace_back(run, t * blocks / threads * block,
+                      std::min(rows.size(), (t + 1) * blocks / threads * block));
+  run(0, std::min(rows.size(), blocks / threads * block));
+  for (std::thread& th : pool) th.join();
   return out;
 }
 

@@ -59,18 +59,29 @@ void ParallelGradient::work(std::size_t id) {
       seen = generation_;
     }
     try {
-      for (std::size_t k = 0; k < p.size(); ++k) p[k].data() = weights_[k];
+      // An MLP's parameters are consecutive leaves: their columns, copied and cleared in bulk.
+      const ColumnRun run = leaf_run(p);
+      if (run.data)
+        std::copy(weights_.begin(), weights_.end(), run.data);
+      else
+        for (std::size_t k = 0; k < p.size(); ++k) p[k].data() = weights_[k];
       const std::vector<std::size_t>& rows = *rows_;
       const std::size_t chunks = chunk_grads_.size();
       for (std::size_t c = id; c < chunks; c += workers_.size()) {
         const std::size_t first = c * chunk_, last = std::min(rows.size(), first + chunk_);
-        for (const Value& v : p) v.grad() = 0.0;
+        if (run.grad)
+          std::fill(run.grad, run.grad + p.size(), 0.0);
+        else
+          for (const Value& v : p) v.grad() = 0.0;
         TapeScope scope;  // this chunk's graph goes at the closing brace
         const ChunkOutcome out = (*loss_)(*replica, std::span(rows).subspan(first, last - first));
         out.loss.backward();
         std::vector<double>& g = chunk_grads_[c];
         g.resize(p.size());
-        for (std::size_t k = 0; k < p.size(); ++k) g[k] = p[k].grad();
+        if (run.grad)
+          std::copy(run.grad, run.grad + p.size(), g.begin());
+        else
+          for (std::size_t k = 0; k < p.size(); ++k) g[k] = p[k].grad();
         chunk_loss_[c] = out.loss.data();
         chunk_extra_[c] = out.extra;
       }
@@ -94,7 +105,10 @@ ParallelGradient::Result ParallelGradient::gradient(const std::vector<std::size_
   {
     std::lock_guard lock(mutex_);
     weights_.resize(params_.size());
-    for (std::size_t k = 0; k < params_.size(); ++k) weights_[k] = params_[k].data();
+    if (const ColumnRun run = leaf_run(params_); run.data)
+      std::copy(run.data, run.data + params_.size(), weights_.begin());
+    else
+      for (std::size_t k = 0; k < params_.size(); ++k) weights_[k] = params_[k].data();
     rows_ = &rows;
     chunk_ = chunk;
     loss_ = &loss;
@@ -114,14 +128,19 @@ ParallelGradient::Result ParallelGradient::gradient(const std::vector<std::size_
   // The sum in chunk order, each chunk weighted by its share of the rows.
   Result r;
   const double n = static_cast<double>(rows.size());
-  for (const Value& v : params_) v.grad() = 0.0;
+  const std::size_t m = params_.size();
+  std::vector<double> sum(m, 0.0);
   for (std::size_t c = 0; c < chunks; ++c) {
     const double w = static_cast<double>(std::min(rows.size(), (c + 1) * chunk) - c * chunk) / n;
-    const std::vector<double>& g = chunk_grads_[c];
-    for (std::size_t k = 0; k < params_.size(); ++k) params_[k].grad() += w * g[k];
+    const double* g = chunk_grads_[c].data();
+    for (std::size_t k = 0; k < m; ++k) sum[k] += w * g[k];
     r.loss += w * chunk_loss_[c];
     r.extra += chunk_extra_[c];
   }
+  if (const ColumnRun run = leaf_run(params_); run.grad)
+    std::copy(sum.begin(), sum.end(), run.grad);
+  else
+    for (std::size_t k = 0; k < m; ++k) params_[k].grad() = sum[k];
   return r;
 }
 

@@ -135,8 +135,10 @@ class MLP : public Module {
   // predict() for many rows at once (row r's outputs are predict(rows[r]), bit for bit): the
   // parameters are read once and the rows go through each neuron together, so a decision
   // boundary's 40,000 grid points cost about one pass over the weights per 32 points.
-  std::vector<std::vector<double>> predict_batch(
-      const std::vector<std::vector<double>>& rows) const;
+  // threads > 1: the rows split between that many threads (the parameters are read first, on
+  // this thread): the same numbers.
+  std::vector<std::vector<double>> predict_batch(const std::vector<std::vector<double>>& rows,
+                                                 std::size_t threads = 1) const;
   std::vector<Value> parameters() const override;  // layer by layer
   std::string repr() const override;               // "MLP of [Layer of [...], Layer of [...]]"
 
