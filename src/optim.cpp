@@ -80,9 +80,8 @@ void Adam::step(double lr) {
   const double bias_correction2 = 1.0 - std::pow(o.beta2, step);
   const double step_size = lr / bias_correction1;
   const double bias_correction2_sqrt = std::sqrt(bias_correction2);
-  for (std::size_t i = 0; i < params_.size(); ++i) {
-    double& p = params_[i].data();
-    double g = params_[i].grad();
+  // One element's update, on its data and grad wherever they are stored.
+  auto update = [&](std::size_t i, double& p, double g) {
     if (decoupled_decay_)
       p *= 1.0 - lr * o.weight_decay;  // AdamW: param.mul_(1 - lr * weight_decay)
     else if (o.weight_decay != 0.0)
@@ -91,7 +90,13 @@ void Adam::step(double lr) {
     v_[i] = v_[i] * o.beta2 + (1.0 - o.beta2) * g * g;  // exp_avg_sq.mul_(beta2).addcmul_(...)
     const double denom = std::sqrt(v_[i]) / bias_correction2_sqrt + o.eps;
     p = p + -step_size * m_[i] / denom;  // param.addcdiv_(exp_avg, denom, value=-step_size)
+  };
+  if (const ColumnRun run = leaf_run(params_); run.data != nullptr) {
+    // An MLP's parameters: one contiguous loop over the columns (the same arithmetic).
+    for (std::size_t i = 0; i < params_.size(); ++i) update(i, run.data[i], run.grad[i]);
+    return;
   }
+  for (std::size_t i = 0; i < params_.size(); ++i) update(i, params_[i].data(), params_[i].grad());
 }
 
 // ---- AdamW

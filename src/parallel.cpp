@@ -10,6 +10,7 @@ namespace micrograd {
 ParallelGradient::ParallelGradient(const nn::MLP& model, std::size_t threads)
     : model_(model), params_(model.parameters()) {
   if (threads == 0) throw std::invalid_argument("ParallelGradient needs at least 1 thread");
+  sum_barrier_ = std::make_unique<std::barrier<>>(static_cast<std::ptrdiff_t>(threads));
   workers_.reserve(threads);
   for (std::size_t i = 0; i < threads; ++i) workers_.emplace_back([this, i] { work(i); });
   std::unique_lock lock(mutex_);  // every replica built (or failed) before the first job
@@ -89,6 +90,21 @@ void ParallelGradient::work(std::size_t id) {
       std::lock_guard lock(mutex_);
       if (!error_) error_ = std::current_exception();
     }
+    // Every chunk done: each worker sums its slice of the parameters over all chunks, in chunk
+    // order (the arithmetic of one thread summing them all).
+    sum_barrier_->arrive_and_wait();
+    if (!error_) {
+      const std::size_t m = weights_.size(), n = workers_.size();
+      const std::size_t begin = id * m / n, end = (id + 1) * m / n;
+      const double count = static_cast<double>(rows_->size());
+      for (std::size_t k = begin; k < end; ++k) sum_[k] = 0.0;
+      for (std::size_t c = 0; c < chunk_grads_.size(); ++c) {
+        const double w =
+            static_cast<double>(std::min(rows_->size(), (c + 1) * chunk_) - c * chunk_) / count;
+        const double* g = chunk_grads_[c].data();
+        for (std::size_t k = begin; k < end; ++k) sum_[k] += w * g[k];
+      }
+    }
     {
       std::lock_guard lock(mutex_);
       ++finished_;
@@ -113,6 +129,7 @@ ParallelGradient::Result ParallelGradient::gradient(const std::vector<std::size_
     chunk_ = chunk;
     loss_ = &loss;
     chunk_grads_.resize(chunks);
+    sum_.resize(params_.size());
     chunk_loss_.assign(chunks, 0.0);
     chunk_extra_.assign(chunks, 0.0);
     finished_ = 0;
@@ -128,19 +145,15 @@ ParallelGradient::Result ParallelGradient::gradient(const std::vector<std::size_
   // The sum in chunk order, each chunk weighted by its share of the rows.
   Result r;
   const double n = static_cast<double>(rows.size());
-  const std::size_t m = params_.size();
-  std::vector<double> sum(m, 0.0);
   for (std::size_t c = 0; c < chunks; ++c) {
     const double w = static_cast<double>(std::min(rows.size(), (c + 1) * chunk) - c * chunk) / n;
-    const double* g = chunk_grads_[c].data();
-    for (std::size_t k = 0; k < m; ++k) sum[k] += w * g[k];
     r.loss += w * chunk_loss_[c];
     r.extra += chunk_extra_[c];
   }
   if (const ColumnRun run = leaf_run(params_); run.grad)
-    std::copy(sum.begin(), sum.end(), run.grad);
+    std::copy(sum_.begin(), sum_.end(), run.grad);
   else
-    for (std::size_t k = 0; k < m; ++k) params_[k].grad() = sum[k];
+    for (std::size_t k = 0; k < sum_.size(); ++k) params_[k].grad() = sum_[k];
   return r;
 }
 

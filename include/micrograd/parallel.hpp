@@ -19,6 +19,7 @@
 // Not here: the optimizer step (optim.hpp), the loss (loss.hpp).
 #pragma once
 
+#include <barrier>
 #include <condition_variable>
 #include <cstddef>
 #include <exception>
@@ -80,6 +81,8 @@ class ParallelGradient {
   const ChunkLoss* loss_ = nullptr;
   std::vector<std::vector<double>> chunk_grads_;  // one per chunk
   std::vector<double> chunk_loss_, chunk_extra_;
+  std::vector<double> sum_;                      // the weighted sum, summed slice by slice
+  std::unique_ptr<std::barrier<>> sum_barrier_;  // all chunks done before any slice is summed
 };
 
 }  // namespace micrograd
