@@ -639,6 +639,59 @@ void write_logs(Outputs& out, const TrainArgs& a, const Dataset& data, const Pla
 // gets a coarser grid, and a note says so.
 constexpr double kBoundaryBudget = 4e9;
 
+// Pictures of a run with epochs and a test set: the curves per epoch, the test set's confusion
+// matrix, and the test images the model gets wrong (for image data).
+void draw_test_pictures(Outputs& out, const TrainArgs& a, const Dataset& test, const Plan& p,
+                        const nn::MLP& model, const History& h) {
+  static const std::vector<std::string> kFashion = {
+      "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+      "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+  std::vector<std::string> names;
+  for (std::size_t c = 0; c < p.sizes.back(); ++c)
+    names.push_back(a.data.dataset == "fashion-mnist" && c < kFashion.size() ? kFashion[c]
+                                                                             : std::to_string(c));
+  std::vector<double> loss, train_acc, test_acc;
+  for (const EpochLog& e : h.epochs) {
+    loss.push_back(e.train_loss);
+    train_acc.push_back(e.train_accuracy);
+    if (e.test_accuracy) test_acc.push_back(*e.test_accuracy);
+  }
+  const std::string title = a.data.dataset + ": MLP " + std::to_string(model.nin()) + "-" +
+                            std::to_string(p.sizes.front()) + "-...-" +
+                            std::to_string(p.sizes.back()) + ", " + a.optimizer;
+  for (const char* ext : {".png", ".svg"}) {
+    const std::string file = out.path(std::string("epochs") + ext);
+    out.attempt(file, [&] { plot_epoch_curves(loss, train_acc, test_acc, file, title); });
+  }
+  if (!p.softmax) return;  // a confusion matrix of classes
+  const std::vector<std::vector<double>> z = model.predict_batch(test.X, p.threads);
+  std::vector<std::vector<std::size_t>> counts(names.size(),
+                                               std::vector<std::size_t>(names.size()));
+  std::vector<std::vector<double>> wrong;
+  std::vector<std::string> captions;
+  for (std::size_t i = 0; i < z.size(); ++i) {
+    const auto predicted =
+        static_cast<std::size_t>(std::max_element(z[i].begin(), z[i].end()) - z[i].begin());
+    const auto truth = static_cast<std::size_t>(test.y[i]);
+    if (truth < names.size()) ++counts[truth][predicted];
+    if (predicted != truth && wrong.size() < 40 && truth < names.size()) {
+      wrong.push_back(test.X[i]);
+      captions.push_back(names[truth] + " as " + names[predicted]);
+    }
+  }
+  const std::string file = out.path("confusion_matrix.png");
+  out.attempt(file, [&] {
+    plot_confusion_matrix(counts, names, file, "test set: true class against predicted");
+  });
+  if (test.image_rows > 0 && !wrong.empty()) {
+    const std::string grid = out.path("misclassified.png");
+    out.attempt(grid, [&] {
+      plot_image_grid(wrong, test.image_rows, test.image_cols, captions, 8, grid,
+                      "test images the model gets wrong (true as predicted)");
+    });
+  }
+}
+
 void draw_pictures(Outputs& out, const TrainArgs& a, const Dataset& data, const Plan& p,
                    const nn::MLP& model, const History& h, const Evaluation& final) {
   const std::string title =
@@ -765,8 +818,10 @@ int run_train(const TrainArgs& a) {
   }
   if (a.no_plots)
     out.notes.push_back("no pictures (--no-plots)");
-  else
+  else {
     draw_pictures(out, a, data, plan, model, history, final);
+    if (test && !history.epochs.empty()) draw_test_pictures(out, a, *test, plan, model, history);
+  }
 
   char line[200];
   std::snprintf(line, sizeof line, "final: loss %.6g, accuracy %.1f%% on all %zu samples%s, %.2f s",

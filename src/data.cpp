@@ -467,6 +467,8 @@ Dataset load_idx(const std::string& images, const std::string& labels, double sc
     top = std::max(top, y[i]);
   }
   d.num_classes = std::max<std::size_t>(std::size_t{top} + 1, 2);
+  d.image_rows = im.rows;
+  d.image_cols = im.cols;
   return d;
 }
 

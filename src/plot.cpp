@@ -235,4 +235,113 @@ void plot_training_curves(const std::vector<double>& losses, const std::vector<d
   run_gnuplot(script, path, 800, 600);
 }
 
+void plot_epoch_curves(const std::vector<double>& train_loss,
+                       const std::vector<double>& train_accuracy,
+                       const std::vector<double>& test_accuracy, const std::string& path,
+                       const std::string& title) {
+  if (train_loss.empty()) throw std::invalid_argument("plot_epoch_curves: no epochs to plot");
+  if (train_accuracy.size() != train_loss.size() ||
+      (!test_accuracy.empty() && test_accuracy.size() != train_loss.size()))
+    throw std::invalid_argument("plot_epoch_curves: one loss and one accuracy per epoch");
+  std::string script = "$log << EOD\n";
+  for (std::size_t k = 0; k < train_loss.size(); ++k)
+    script += std::to_string(k + 1) + ' ' + num(train_loss[k]) + ' ' + num(train_accuracy[k]) +
+              ' ' + (test_accuracy.empty() ? std::string("NaN") : num(test_accuracy[k])) + '\n';
+  script += "EOD\nset grid\nset xrange [1:" +
+            std::to_string(std::max<std::size_t>(train_loss.size(), 2)) +
+            "]\nset multiplot layout 2,1";
+  if (!title.empty()) script += " title " + quote_double(title) + " noenhanced";
+  script += "\nunset key\nset ylabel 'training loss'\n";
+  script += "plot $log using 1:2 with linespoints pt 7 ps 0.7 lw 2 lc rgb '#2b83ba'\n";
+  script += "set key bottom right\nset ylabel 'accuracy'\nset xlabel 'epoch'\n";
+  script += "plot $log using 1:3 with linespoints pt 7 ps 0.7 lw 2 lc rgb '#2b83ba' title 'train'";
+  if (!test_accuracy.empty())
+    script += ", $log using 1:4 with linespoints pt 7 ps 0.7 lw 2 lc rgb '#d7191c' title 'test'";
+  script += "\nunset multiplot\n";
+  run_gnuplot(script, path, 800, 600);
+}
+
+void plot_confusion_matrix(const std::vector<std::vector<std::size_t>>& counts,
+                           const std::vector<std::string>& class_names, const std::string& path,
+                           const std::string& title) {
+  const std::size_t k = counts.size();
+  if (k == 0 || class_names.size() != k)
+    throw std::invalid_argument("plot_confusion_matrix: " + std::to_string(k) + " rows but " +
+                                std::to_string(class_names.size()) + " class names");
+  std::size_t top = 1;
+  for (const auto& row : counts) {
+    if (row.size() != k)
+      throw std::invalid_argument("plot_confusion_matrix: the matrix must be square");
+    for (const std::size_t c : row) top = std::max(top, c);
+  }
+  std::string script = "$m << EOD\n";
+  for (std::size_t t = 0; t < k; ++t) {
+    for (std::size_t p = 0; p < k; ++p)  // x: predicted, y: true (row 0 at the top)
+      script += std::to_string(p) + ' ' + std::to_string(k - 1 - t) + ' ' +
+                std::to_string(counts[t][p]) + '\n';
+    script += '\n';
+  }
+  script += "EOD\nunset key\nset size ratio -1\nset palette defined (0 'white', 1 '#2b83ba')\n";
+  script += "set cbrange [0:" + std::to_string(top) + "]\nunset colorbox\n";
+  script += "set xrange [-0.5:" + num(k - 0.5) + "]\nset yrange [-0.5:" + num(k - 0.5) + "]\n";
+  std::string xt = "set xtics rotate by 45 right (", yt = "set ytics (";
+  for (std::size_t c = 0; c < k; ++c) {
+    xt += (c ? ", " : "") + quote_double(class_names[c]) + " " + std::to_string(c);
+    yt += (c ? ", " : "") + quote_double(class_names[c]) + " " + std::to_string(k - 1 - c);
+  }
+  script += xt + ")\n" + yt + ")\nset xlabel 'predicted'\nset ylabel 'true'\n";
+  if (!title.empty()) script += "set title " + quote_double(title) + " noenhanced\n";
+  script +=
+      "plot $m using 1:2:3 with image, $m using 1:2:(sprintf('%d', $3)) with labels "
+      "font 'sans,9'\n";
+  run_gnuplot(script, path, 760, 700);
+}
+
+void plot_image_grid(const std::vector<std::vector<double>>& images, std::size_t rows,
+                     std::size_t cols, const std::vector<std::string>& captions,
+                     std::size_t columns, const std::string& path, const std::string& title) {
+  if (images.empty()) throw std::invalid_argument("plot_image_grid: no images");
+  if (captions.size() != images.size())
+    throw std::invalid_argument("plot_image_grid: one caption per image");
+  if (rows == 0 || cols == 0 || columns == 0 || rows > 512 || cols > 512)
+    throw std::invalid_argument("plot_image_grid: bad image or grid size");
+  for (const auto& im : images)
+    if (im.size() != rows * cols)
+      throw std::invalid_argument("plot_image_grid: an image has " + std::to_string(im.size()) +
+                                  " pixels, not " + std::to_string(rows * cols));
+  const std::size_t n = images.size(), grid_rows = (n + columns - 1) / columns;
+  const std::size_t gap = 2, caption = 9;  // pixels between tiles, room for a caption
+  const std::size_t tw = cols + gap, th = rows + gap + caption;
+  // One raster of the whole grid (gnuplot's `with image` needs every point), gaps 0 (white).
+  const std::size_t width = columns * tw, height = grid_rows * th;
+  std::vector<double> raster(width * height, 0.0);  // row 0 at the bottom
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t gx = (i % columns) * tw, gy = (grid_rows - 1 - i / columns) * th;
+    for (std::size_t r = 0; r < rows; ++r)
+      for (std::size_t c = 0; c < cols; ++c)  // image row 0 on top
+        raster[(gy + rows - 1 - r) * width + gx + c] = images[i][r * cols + c];
+  }
+  std::string script = "$im << EOD\n";
+  for (std::size_t y = 0; y < height; ++y) {
+    for (std::size_t x = 0; x < width; ++x)
+      script +=
+          std::to_string(x) + ' ' + std::to_string(y) + ' ' + num(raster[y * width + x]) + '\n';
+    script += '\n';
+  }
+  script += "EOD\nunset key\nunset tics\nunset border\nunset colorbox\nset size ratio -1\n";
+  script += "set palette gray negative\nset cbrange [0:1]\n";
+  script += "set xrange [-1:" + std::to_string(columns * tw) +
+            "]\nset yrange [-1:" + std::to_string(grid_rows * th) + "]\n";
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t gx = (i % columns) * tw, gy = (grid_rows - 1 - i / columns) * th;
+    script += "set label " + std::to_string(i + 1) + " " + quote_double(captions[i]) + " at " +
+              num(gx + cols / 2.0) + "," + num(gy + rows + caption / 2.0) +
+              " center front font 'sans,7' noenhanced\n";
+  }
+  if (!title.empty()) script += "set title " + quote_double(title) + " noenhanced\n";
+  script += "plot $im using 1:2:3 with image pixels\n";
+  run_gnuplot(script, path, static_cast<int>(std::min<std::size_t>(columns * 110 + 40, 1600)),
+              static_cast<int>(std::min<std::size_t>(grid_rows * 130 + 60, 1600)));
+}
+
 }  // namespace micrograd

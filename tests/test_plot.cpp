@@ -159,6 +159,49 @@ TEST(Plot, TrainingCurves) {
   fs::remove_all(d);
 }
 
+// Fashion-MNIST's pictures: curves per epoch, a confusion matrix, a grid of images.
+TEST(Plot, EpochsConfusionMatrixAndImages) {
+  if (!micrograd::gnuplot_available()) GTEST_SKIP() << "gnuplot not installed";
+  const fs::path d = fresh_dir("epochs");
+  micrograd::plot_epoch_curves({0.6, 0.4, 0.35}, {0.8, 0.85, 0.87}, {0.82, 0.84, 0.85},
+                               (d / "e.png").string(), "epochs");
+  expect_png(micrograd::testing::read_file(d / "e.png"), 800, 600);
+  micrograd::plot_epoch_curves({0.6}, {0.8}, {}, (d / "one.svg").string());  // no test set
+  EXPECT_NE(micrograd::testing::read_file(d / "one.svg").find("<svg"), std::string::npos);
+  micrograd::plot_confusion_matrix({{50, 2, 0}, {3, 40, 7}, {0, 1, 45}}, {"a", "b", "c"},
+                                   (d / "cm.svg").string(), "cm");
+  const std::string cm = micrograd::testing::read_file(d / "cm.svg");
+  EXPECT_NE(cm.find(">40<"), std::string::npos);  // the counts are written in their cells
+  EXPECT_NE(cm.find(">predicted<"), std::string::npos);
+  std::vector<std::vector<double>> images;
+  for (int k = 0; k < 5; ++k) {
+    std::vector<double> im(12);
+    for (int i = 0; i < 12; ++i) im[static_cast<std::size_t>(i)] = ((i + k) % 4) / 3.0;
+    images.push_back(im);
+  }
+  micrograd::plot_image_grid(images, 3, 4, {"one", "two", "three", "four", "five"}, 3,
+                             (d / "g.png").string(), "grid");
+  const std::string grid = micrograd::testing::read_file(d / "g.png");  // small: few pixels
+  ASSERT_GT(grid.size(), 1000u);
+  EXPECT_EQ(grid.substr(1, 3), "PNG");
+  EXPECT_EQ(be32(grid, 16), 3u * 110 + 40);  // 3 columns, 2 rows of tiles
+  EXPECT_EQ(be32(grid, 20), 2u * 130 + 60);
+  EXPECT_THROW(micrograd::plot_epoch_curves({}, {}, {}, (d / "x.png").string()),
+               std::invalid_argument);
+  EXPECT_THROW(micrograd::plot_epoch_curves({1, 2}, {1}, {}, (d / "x.png").string()),
+               std::invalid_argument);
+  EXPECT_THROW(micrograd::plot_confusion_matrix({{1, 2}, {3}}, {"a", "b"}, (d / "x.png").string()),
+               std::invalid_argument);
+  EXPECT_THROW(micrograd::plot_confusion_matrix({{1}}, {"a", "b"}, (d / "x.png").string()),
+               std::invalid_argument);
+  EXPECT_THROW(micrograd::plot_image_grid(images, 3, 3, {"a", "b", "c", "d", "e"}, 3,
+                                          (d / "x.png").string()),
+               std::invalid_argument);  // 12 pixels are not 3x3
+  EXPECT_THROW(micrograd::plot_image_grid(images, 3, 4, {"a"}, 3, (d / "x.png").string()),
+               std::invalid_argument);
+  fs::remove_all(d);
+}
+
 TEST(Plot, BadInput) {
   auto score = [](double x, double) { return x; };
   EXPECT_THROW(micrograd::plot_decision_boundary(score, {}, {}, "/tmp/x.png"),

@@ -25,6 +25,7 @@ struct Dataset {
   std::vector<std::vector<double>> X;  // one row of features per sample
   std::vector<double> y;               // -1/+1 when num_classes == 2, else 0 .. num_classes-1
   std::size_t num_classes = 2;
+  std::size_t image_rows = 0, image_cols = 0;  // images (IDX): each row is rows x cols pixels
 
   std::size_t size() const { return X.size(); }
   std::size_t num_features() const { return X.empty() ? 0 : X.front().size(); }

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -51,6 +52,26 @@ std::string decision_boundary_script(const GridScore& score,
 // empty (loss only); otherwise it has one entry per loss. Written atomically.
 void plot_training_curves(const std::vector<double>& losses, const std::vector<double>& accuracies,
                           const std::string& path, const std::string& title = "");
+
+// Per-epoch curves: training loss (top panel) and train and test accuracy (bottom panel), against
+// the epoch number 1..E. `test_accuracy` may be empty (no test set). Written atomically.
+void plot_epoch_curves(const std::vector<double>& train_loss,
+                       const std::vector<double>& train_accuracy,
+                       const std::vector<double>& test_accuracy, const std::string& path,
+                       const std::string& title = "");
+
+// A confusion matrix: counts[true][predicted], K x K, as a heat map with each count written in
+// its cell and the class names on both axes. Throws std::invalid_argument unless the matrix is
+// square with one name per class.
+void plot_confusion_matrix(const std::vector<std::vector<std::size_t>>& counts,
+                           const std::vector<std::string>& class_names, const std::string& path,
+                           const std::string& title = "");
+
+// Grayscale images (each rows x cols values in 0..1, row by row) in a grid of `columns` tiles,
+// each with its caption above it (e.g. "true Shirt / predicted T-shirt").
+void plot_image_grid(const std::vector<std::vector<double>>& images, std::size_t rows,
+                     std::size_t cols, const std::vector<std::string>& captions,
+                     std::size_t columns, const std::string& path, const std::string& title = "");
 
 // Runs a gnuplot script whose output goes to `path` (the script must not `set output`; this sets it
 // to a temporary file and renames it on success). The terminal is chosen by extension.
