@@ -897,7 +897,7 @@ void setup_train(CLI::App& app, int& exit_code) {
                   "Passes over the data instead of --steps (fashion-mnist: 10)")
       ->check(kPositive);
   cmd->add_option("--threads", a->threads,
-                  "Threads computing gradients with --epochs (0: every core; any: same numbers)")
+                  "Gradient threads with --epochs (0: all); same numbers for any")
       ->capture_default_str();
   cmd->add_option("--weight-init", a->weight_init,
                   "unit: U(-1,1) (micrograd); fan-in: U(-1,1)/sqrt(inputs)")
