@@ -148,8 +148,15 @@ std::vector<Value> dense_forward(py::handle neurons, const std::vector<Operand>&
     ++nout;
   }
   if (nout == 0 || !consecutive(params.data(), params.size())) return {};
-  const Value first = dense(dense_op(act), params.front(), static_cast<Value::Index>(nout), x0,
-                            static_cast<Value::Index>(x.size()));
+  Value first;
+  if (nout * x.size() >= 4096) {  // a wide layer: other Python threads run meanwhile
+    py::gil_scoped_release release;
+    first = dense(dense_op(act), params.front(), static_cast<Value::Index>(nout), x0,
+                  static_cast<Value::Index>(x.size()));
+  } else {
+    first = dense(dense_op(act), params.front(), static_cast<Value::Index>(nout), x0,
+                  static_cast<Value::Index>(x.size()));
+  }
   std::vector<Value> out;
   out.reserve(nout);
   for (std::size_t j = 0; j < nout; ++j) out.push_back(first.offset(static_cast<Value::Index>(j)));

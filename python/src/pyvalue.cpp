@@ -243,6 +243,7 @@ PyObject* own_backward(PyObject* self) {
 }
 
 void PythonBackward::run(Tape& tape, std::uint32_t node) {
+  py::gil_scoped_acquire gil;  // backward() runs without the GIL
   PyValue* pv = wrapper_of(tape, node);
   if (pv == nullptr)
     throw std::logic_error("micrograd_cpp: the Python object of " + tape.describe(node) +
@@ -752,8 +753,14 @@ Values made by operators (+ - * / ** relu tanh exp log sigmoid) are built-in nod
   cls.def(
       "backward",
       [](PyValue& v) {
-        Tape& tape = v.get().tape();
-        v.get().backward();
+        const Value root = v.get();
+        Tape& tape = root.tape();
+        {
+          // The sweep is C++ on this thread's tape: other Python threads run meanwhile (each on
+          // its own tape). A user's _backward takes the GIL back (PythonBackward::run).
+          py::gil_scoped_release release;
+          root.backward();
+        }
         note_backward(tape, v);
       },
       "micrograd's backward(): sets grad = 1 here and adds d self / d node to the grad of every "
