@@ -19,14 +19,6 @@ namespace {
 fs::path temp(const std::string& name) {
   return fs::temp_directory_path() / ("micrograd-test-model-" + std::to_string(::getpid()) + name);
 }
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 }  // namespace
 
 TEST(Model, RoundTripIsExact) {
@@ -74,7 +66,7 @@ TEST(Model, BadFilesAreRefusedWithTheReason) {
     return s.replace(at, from.size(), to);
   };
   auto err = [](const std::string& text) {
-    return error_of([&] { model_from_json(text, "m.json"); });
+    return micrograd::testing::message_of<std::exception>([&] { model_from_json(text, "m.json"); });
   };
   EXPECT_NE(err("").find("m.json: not a model file (JSON error"), std::string::npos);
   EXPECT_NE(err(good.substr(0, good.size() / 2)).find("m.json: not a model file"),
@@ -103,17 +95,22 @@ TEST(Model, BadFilesAreRefusedWithTheReason) {
   std::string mixed = micrograd::model_to_json(three);
   mixed.replace(mixed.find("\"relu\""), 6, "\"tanh\"");
   EXPECT_NE(err(mixed).find("different activations"), std::string::npos);
-  EXPECT_NE(
-      error_of([] { load_model("/nonexistent/m.json"); }).find("/nonexistent/m.json: no such"),
-      std::string::npos);
-  EXPECT_NE(error_of([] { load_model("/tmp"); }).find("/tmp: not a regular file"),
+  EXPECT_NE(micrograd::testing::message_of<std::exception>([] {
+              load_model("/nonexistent/m.json");
+            }).find("/nonexistent/m.json: no such"),
+            std::string::npos);
+  EXPECT_NE(micrograd::testing::message_of<std::exception>([] {
+              load_model("/tmp");
+            }).find("/tmp: not a regular file"),
             std::string::npos);
 }
 
 TEST(Model, SavingRefusesWhatCannotBeReadBack) {
   const MLP model(2, {1});
   model.layers()[0].neurons()[0].w()[1].data() = std::nan("");
-  EXPECT_NE(error_of([&] { micrograd::model_to_json(model); }).find("parameter[1] is"),
+  EXPECT_NE(micrograd::testing::message_of<std::exception>([&] {
+              micrograd::model_to_json(model);
+            }).find("parameter[1] is"),
             std::string::npos);
   model.layers()[0].neurons()[0].w()[1].data() = 0.5;
   micrograd::ModelInfo info;
@@ -121,7 +118,7 @@ TEST(Model, SavingRefusesWhatCannotBeReadBack) {
   info.std = std::vector<double>{1.0};
   EXPECT_THROW(micrograd::model_to_json(model, info), std::invalid_argument);  // 1 for 2 inputs
   // An unwritable path: an error naming it, and nothing left behind.
-  EXPECT_NE(error_of([&] {
+  EXPECT_NE(micrograd::testing::message_of<std::exception>([&] {
               micrograd::save_model("/nonexistent-dir/m.json", model);
             }).find("/nonexistent-dir/m.json"),
             std::string::npos);
