@@ -422,7 +422,7 @@ History train(const TrainArgs& a, const Plan& p, const Objective& loss, Optimize
   double epoch_loss = 0.0, epoch_correct = 0.0;
   for (std::size_t k = 0; k < p.steps; ++k) {
     TapeScope scope;  // this step's graph is reclaimed at the closing brace
-    std::vector<std::size_t> rows = all;
+    std::vector<std::size_t> rows;
     if (p.epochs > 0) {  // a new permutation each epoch, cut into batches
       const std::size_t j = k % p.steps_per_epoch, b = p.batch == 0 ? n : p.batch;
       if (j == 0) {
@@ -433,11 +433,15 @@ History train(const TrainArgs& a, const Plan& p, const Objective& loss, Optimize
       rows.assign(order.begin() + static_cast<std::ptrdiff_t>(j * b),
                   order.begin() + static_cast<std::ptrdiff_t>(std::min(n, (j + 1) * b)));
     } else if (p.batch != 0) {  // micrograd: ri = np.random.permutation(X.shape[0])[:batch_size]
-      if (numpy)
+      if (numpy) {
         rows = numpy->permutation(n);
-      else
+      } else {
+        rows = all;
         batch_rng.shuffle(rows);
+      }
       rows.resize(p.batch);
+    } else {
+      rows = all;  // full batch
     }
     Forward f;
     if (pg) {  // epochs: the batch's gradient by the worker threads, chunk by chunk
