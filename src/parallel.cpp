@@ -1,5 +1,11 @@
-// parallel.cpp: ParallelGradient (parallel.hpp): worker threads with replicas, fixed chunks, a
+// parallel.cpp: ParallelGradient (parallel.hpp): the calling thread and threads - 1 helpers, each
+// with a model (the calling thread: the model itself; a helper: its replica), fixed chunks, a
 // fixed summation order.
+//
+// Hand-off: a helper waits for the next job by spinning on an atomic for a short while (a step
+// of micrograd's demo takes tens of microseconds; waking a sleeping thread costs about as much),
+// then sleeps on a condition variable. The calling thread works on its own share meanwhile, then
+// waits for the helpers the same way.
 #include "micrograd/parallel.hpp"
 
 #include <algorithm>
@@ -7,16 +13,25 @@
 
 namespace micrograd {
 
+namespace {
+constexpr int kSpins = 20000;  // about 100-300 microseconds of `pause` before sleeping
+inline void pause() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+}  // namespace
+
 ParallelGradient::ParallelGradient(const nn::MLP& model, std::size_t threads)
-    : model_(model), params_(model.parameters()) {
+    : model_(model), params_(model.parameters()), participants_(threads) {
   if (threads == 0) throw std::invalid_argument("ParallelGradient needs at least 1 thread");
   sum_barrier_ = std::make_unique<std::barrier<>>(static_cast<std::ptrdiff_t>(threads));
-  workers_.reserve(threads);
-  for (std::size_t i = 0; i < threads; ++i) workers_.emplace_back([this, i] { work(i); });
+  workers_.reserve(threads - 1);
+  for (std::size_t i = 1; i < threads; ++i) workers_.emplace_back([this, i] { work(i); });
   std::unique_lock lock(mutex_);  // every replica built (or failed) before the first job
   done_.wait(lock, [&] { return ready_ == workers_.size(); });
   if (error_) {
-    stop_ = true;
+    stop_.store(true);
     lock.unlock();
     wake_.notify_all();
     for (std::thread& t : workers_) t.join();
@@ -27,7 +42,7 @@ ParallelGradient::ParallelGradient(const nn::MLP& model, std::size_t threads)
 ParallelGradient::~ParallelGradient() {
   {
     std::lock_guard lock(mutex_);
-    stop_ = true;
+    stop_.store(true);
   }
   wake_.notify_all();
   for (std::thread& t : workers_)
@@ -36,80 +51,96 @@ ParallelGradient::~ParallelGradient() {
 
 void ParallelGradient::work(std::size_t id) {
   std::unique_ptr<nn::MLP> replica;
-  std::vector<Value> p;
   try {  // the replica lives on this thread's tape, below every chunk's graph
     std::vector<std::size_t> nouts;
     for (const nn::Layer& l : model_.layers()) nouts.push_back(l.nout());
     replica = std::make_unique<nn::MLP>(model_.nin(), nouts, model_.options());
-    p = replica->parameters();
   } catch (...) {
     std::lock_guard lock(mutex_);
     if (!error_) error_ = std::current_exception();
   }
-  std::size_t seen = 0;
+  const std::vector<Value> p = replica ? replica->parameters() : std::vector<Value>{};
   {
     std::lock_guard lock(mutex_);
     ++ready_;
   }
   done_.notify_all();
+  std::size_t seen = 0;
   for (;;) {
-    {
+    // The next job: spin a little, then sleep.
+    for (int s = 0; s < kSpins && generation_.load(std::memory_order_acquire) == seen &&
+                    !stop_.load(std::memory_order_acquire);
+         ++s)
+      pause();
+    if (generation_.load(std::memory_order_acquire) == seen) {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
-      if (stop_) return;
-      seen = generation_;
+      wake_.wait(lock, [&] {
+        return stop_.load(std::memory_order_acquire) ||
+               generation_.load(std::memory_order_acquire) != seen;
+      });
     }
-    try {
-      // An MLP's parameters are consecutive leaves: their columns, copied and cleared in bulk.
-      const ColumnRun run = leaf_run(p);
+    if (stop_.load(std::memory_order_acquire)) return;
+    seen = generation_.load(std::memory_order_acquire);
+    run_share(id, *replica, p, true);  // (the constructor refused to start without replicas)
+    if (finished_.fetch_add(1, std::memory_order_acq_rel) + 1 == workers_.size()) {
+      std::lock_guard lock(mutex_);  // the caller may be asleep on done_
+      done_.notify_all();
+    }
+  }
+}
+
+// Participant `id`'s chunks (c = id, id + N, ...) on `m`, whose parameters are `p`; then, after
+// every participant's chunks, its slice of the sum. copy_weights: load the job's parameters first
+// (a replica; the calling thread's model already has them).
+void ParallelGradient::run_share(std::size_t id, const nn::MLP& m, const std::vector<Value>& p,
+                                 bool copy_weights) {
+  try {
+    // An MLP's parameters are consecutive leaves: their columns, copied and cleared in bulk.
+    const ColumnRun run = leaf_run(p);
+    if (copy_weights) {
       if (run.data)
         std::copy(weights_.begin(), weights_.end(), run.data);
       else
         for (std::size_t k = 0; k < p.size(); ++k) p[k].data() = weights_[k];
-      const std::vector<std::size_t>& rows = *rows_;
-      const std::size_t chunks = chunk_grads_.size();
-      for (std::size_t c = id; c < chunks; c += workers_.size()) {
-        const std::size_t first = c * chunk_, last = std::min(rows.size(), first + chunk_);
-        if (run.grad)
-          std::fill(run.grad, run.grad + p.size(), 0.0);
-        else
-          for (const Value& v : p) v.grad() = 0.0;
-        TapeScope scope;  // this chunk's graph goes at the closing brace
-        const ChunkOutcome out = (*loss_)(*replica, std::span(rows).subspan(first, last - first));
-        out.loss.backward();
-        std::vector<double>& g = chunk_grads_[c];
-        g.resize(p.size());
-        if (run.grad)
-          std::copy(run.grad, run.grad + p.size(), g.begin());
-        else
-          for (std::size_t k = 0; k < p.size(); ++k) g[k] = p[k].grad();
-        chunk_loss_[c] = out.loss.data();
-        chunk_extra_[c] = out.extra;
-      }
-    } catch (...) {
-      std::lock_guard lock(mutex_);
-      if (!error_) error_ = std::current_exception();
     }
-    // Every chunk done: each worker sums its slice of the parameters over all chunks, in chunk
-    // order (the arithmetic of one thread summing them all).
-    sum_barrier_->arrive_and_wait();
-    if (!error_) {
-      const std::size_t m = weights_.size(), n = workers_.size();
-      const std::size_t begin = id * m / n, end = (id + 1) * m / n;
-      const double count = static_cast<double>(rows_->size());
-      for (std::size_t k = begin; k < end; ++k) sum_[k] = 0.0;
-      for (std::size_t c = 0; c < chunk_grads_.size(); ++c) {
-        const double w =
-            static_cast<double>(std::min(rows_->size(), (c + 1) * chunk_) - c * chunk_) / count;
-        const double* g = chunk_grads_[c].data();
-        for (std::size_t k = begin; k < end; ++k) sum_[k] += w * g[k];
-      }
+    const std::vector<std::size_t>& rows = *rows_;
+    const std::size_t chunks = chunk_grads_.size();
+    for (std::size_t c = id; c < chunks; c += participants_) {
+      const std::size_t first = c * chunk_, last = std::min(rows.size(), first + chunk_);
+      if (run.grad)
+        std::fill(run.grad, run.grad + p.size(), 0.0);
+      else
+        for (const Value& v : p) v.grad() = 0.0;
+      TapeScope scope;  // this chunk's graph goes at the closing brace
+      const ChunkOutcome out = (*loss_)(m, std::span(rows).subspan(first, last - first));
+      out.loss.backward();
+      std::vector<double>& g = chunk_grads_[c];
+      g.resize(p.size());
+      if (run.grad)
+        std::copy(run.grad, run.grad + p.size(), g.begin());
+      else
+        for (std::size_t k = 0; k < p.size(); ++k) g[k] = p[k].grad();
+      chunk_loss_[c] = out.loss.data();
+      chunk_extra_[c] = out.extra;
     }
-    {
-      std::lock_guard lock(mutex_);
-      ++finished_;
-    }
-    done_.notify_all();
+  } catch (...) {
+    std::lock_guard lock(mutex_);
+    if (!error_) error_ = std::current_exception();
+    failed_.store(true, std::memory_order_release);
+  }
+  // Every chunk done: each participant sums its slice of the parameters over all chunks, in
+  // chunk order (the arithmetic of one thread summing them all).
+  sum_barrier_->arrive_and_wait();
+  if (failed_.load(std::memory_order_acquire)) return;
+  const std::size_t m_size = weights_.size();
+  const std::size_t begin = id * m_size / participants_, end = (id + 1) * m_size / participants_;
+  const double count = static_cast<double>(rows_->size());
+  for (std::size_t k = begin; k < end; ++k) sum_[k] = 0.0;
+  for (std::size_t c = 0; c < chunk_grads_.size(); ++c) {
+    const double w =
+        static_cast<double>(std::min(rows_->size(), (c + 1) * chunk_) - c * chunk_) / count;
+    const double* g = chunk_grads_[c].data();
+    for (std::size_t k = begin; k < end; ++k) sum_[k] += w * g[k];
   }
 }
 
@@ -118,31 +149,39 @@ ParallelGradient::Result ParallelGradient::gradient(const std::vector<std::size_
   if (chunk == 0) throw std::invalid_argument("ParallelGradient::gradient: chunk must be >= 1");
   if (rows.empty()) throw std::invalid_argument("ParallelGradient::gradient: no rows");
   const std::size_t chunks = (rows.size() + chunk - 1) / chunk;
+  // The job, written before it is published (the helpers read it after seeing generation_).
+  weights_.resize(params_.size());
+  if (const ColumnRun run = leaf_run(params_); run.data)
+    std::copy(run.data, run.data + params_.size(), weights_.begin());
+  else
+    for (std::size_t k = 0; k < params_.size(); ++k) weights_[k] = params_[k].data();
+  rows_ = &rows;
+  chunk_ = chunk;
+  loss_ = &loss;
+  chunk_grads_.resize(chunks);
+  chunk_loss_.assign(chunks, 0.0);
+  chunk_extra_.assign(chunks, 0.0);
+  sum_.resize(params_.size());
+  finished_.store(0, std::memory_order_relaxed);
+  failed_.store(false, std::memory_order_relaxed);
   {
     std::lock_guard lock(mutex_);
-    weights_.resize(params_.size());
-    if (const ColumnRun run = leaf_run(params_); run.data)
-      std::copy(run.data, run.data + params_.size(), weights_.begin());
-    else
-      for (std::size_t k = 0; k < params_.size(); ++k) weights_[k] = params_[k].data();
-    rows_ = &rows;
-    chunk_ = chunk;
-    loss_ = &loss;
-    chunk_grads_.resize(chunks);
-    sum_.resize(params_.size());
-    chunk_loss_.assign(chunks, 0.0);
-    chunk_extra_.assign(chunks, 0.0);
-    finished_ = 0;
     error_ = nullptr;
-    ++generation_;
+    generation_.fetch_add(1, std::memory_order_release);
   }
   wake_.notify_all();
-  {
+  // Our own share, on the model itself (its grads are overwritten below anyway).
+  run_share(0, model_, params_, false);
+  for (int s = 0; s < kSpins && finished_.load(std::memory_order_acquire) != workers_.size(); ++s)
+    pause();
+  if (finished_.load(std::memory_order_acquire) != workers_.size()) {
     std::unique_lock lock(mutex_);
-    done_.wait(lock, [&] { return finished_ == workers_.size(); });
+    done_.wait(lock, [&] { return finished_.load(std::memory_order_acquire) == workers_.size(); });
+  }
+  {
+    std::lock_guard lock(mutex_);
     if (error_) std::rethrow_exception(error_);
   }
-  // The sum in chunk order, each chunk weighted by its share of the rows.
   Result r;
   const double n = static_cast<double>(rows.size());
   for (std::size_t c = 0; c < chunks; ++c) {

@@ -9,16 +9,18 @@
 //   });
 //   optimizer.step();                                    // model's grads are set
 //
-// How. Each worker thread owns a replica of the model on its own tape (a Value is used only on
-// the thread that made it). gradient() copies the model's parameters to the replicas, cuts the
-// rows into chunks of `chunk` consecutive rows (the same cut for any number of threads), lets
-// worker c % N build and differentiate chunk c, and sums the chunks' gradients into the model's
-// grads in chunk order, each weighted by its share of the rows (|chunk| / |rows|): the gradient
-// of the mean over all rows when the callback returns the mean over its rows. Fixed chunks and a
-// fixed summation order make the result independent of the thread count.
+// How. The calling thread works on the model itself; each of threads - 1 helper threads owns a
+// replica on its own tape (a Value is used only on the thread that made it). gradient() copies
+// the model's parameters to the replicas, cuts the rows into chunks of `chunk` consecutive rows
+// (the same cut for any number of threads), lets participant c % N build and differentiate chunk
+// c, and sums the chunks' gradients into the model's grads in chunk order, each weighted by its
+// share of the rows (|chunk| / |rows|): the gradient of the mean over all rows when the callback
+// returns the mean over its rows. Fixed chunks and a fixed summation order make the result
+// independent of the thread count. Helpers spin briefly between jobs, then sleep.
 // Not here: the optimizer step (optim.hpp), the loss (loss.hpp).
 #pragma once
 
+#include <atomic>
 #include <barrier>
 #include <condition_variable>
 #include <cstddef>
@@ -44,8 +46,9 @@ class ParallelGradient {
   using ChunkLoss =
       std::function<ChunkOutcome(const nn::MLP& replica, std::span<const std::size_t> rows)>;
 
-  // threads >= 1 workers, each building its replica of `model` (same architecture) on its own
-  // thread. The model must outlive this object and stay on the calling thread.
+  // threads >= 1 participants: this thread and threads - 1 helpers, each helper building its
+  // replica of `model` (same architecture) on its own thread. The model must outlive this object
+  // and be used from the calling thread.
   ParallelGradient(const nn::MLP& model, std::size_t threads);
   ~ParallelGradient();
   ParallelGradient(const ParallelGradient&) = delete;
@@ -61,20 +64,23 @@ class ParallelGradient {
   // rethrown here.
   Result gradient(const std::vector<std::size_t>& rows, std::size_t chunk, const ChunkLoss& loss);
 
-  std::size_t threads() const { return workers_.size(); }
+  std::size_t threads() const { return participants_; }
 
  private:
   void work(std::size_t id);
+  void run_share(std::size_t id, const nn::MLP& m, const std::vector<Value>& p, bool copy_weights);
 
   const nn::MLP& model_;
   std::vector<Value> params_;
-  std::vector<std::thread> workers_;
+  std::size_t participants_;          // the calling thread and the helpers
+  std::vector<std::thread> workers_;  // the helpers (participants 1 .. N-1)
   std::mutex mutex_;
   std::condition_variable wake_, done_;
-  std::size_t generation_ = 0, finished_ = 0, ready_ = 0;
-  bool stop_ = false;
+  std::atomic<std::size_t> generation_{0}, finished_{0};
+  std::atomic<bool> stop_{false}, failed_{false};
+  std::size_t ready_ = 0;
   std::exception_ptr error_;
-  // The current job (read by the workers between wake_ and done_).
+  // The current job (written before generation_ moves on, read by the helpers after).
   std::vector<double> weights_;  // the model's parameters
   const std::vector<std::size_t>* rows_ = nullptr;
   std::size_t chunk_ = 1;
