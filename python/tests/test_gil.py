@@ -2,43 +2,40 @@
 layer's forward), another Python thread runs. Each thread has its own tape."""
 import threading
 
+import pytest
+
 import micrograd_cpp as mc
 
 
-def counting_thread():
-    counter = [0]
-    stop = threading.Event()
-
-    def count():
-        while not stop.is_set():
-            counter[0] += 1
-
-    t = threading.Thread(target=count)
-    t.start()
-    return counter, stop, t
-
-
 def test_backward_lets_other_threads_run():
-    x = [mc.Value(0.001 * i) for i in range(2000)]
-    root = x[0]
-    for _ in range(4000):  # a deep graph: 152,000 nodes, milliseconds of backward
-        for v in x[1:20]:
-            root = root * 0.999 + v
-    counter, stop, t = counting_thread()
+    """Deterministic: with a switch interval of 100 s the interpreter never hands the GIL to
+    another thread on its own, so a thread waiting for it runs only if backward() lets go."""
+    import sys
+
+    from micrograd_cpp.losses import mse
+    v = mc.Value(0.3)
+    loss = mse([v] * 300_000, [0.5] * 300_000)  # 900,000 nodes: tens of milliseconds of backward
+    ran = []
+    gate = threading.Lock()
+    gate.acquire()
+
+    def other():
+        with gate:  # blocks (without the GIL) until the main thread opens the gate
+            ran.append(True)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(100.0)
     try:
-        ran = []
-        for _ in range(3):
-            before = counter[0]
-            root.backward()
-            ran.append(counter[0] - before)
+        t = threading.Thread(target=other)
+        t.start()
+        gate.release()  # `other` can go on as soon as it gets the GIL
+        loss.backward()
+        during = list(ran)  # read before anything else could give the GIL away
     finally:
-        stop.set()
+        sys.setswitchinterval(interval)
         t.join()
-    # Holding the GIL, backward would let the other thread count only if a switch fell in the
-    # few instructions between reading the counter and the call (twice in three tries). (The
-    # other thread may miss one backward while the OS wakes it: hence two of three.)
-    assert sum(n > 0 for n in ran) >= 2, ran
-    assert x[1].grad != 0
+    assert during == [True]
+    assert v.grad == pytest.approx(2 * (0.3 - 0.5))
 
 
 def test_python_threads_train_their_own_models():
