@@ -14,6 +14,7 @@ with the library's own seeded generator: the same seed gives the same points on 
 NumpyRandomState and PythonRandom are NumPy's and Python's streams, for reproducing them.
 Not here: CSV loading (the C++ library and CLI have it).
 """
+import numbers
 import random
 
 from . import _core
@@ -46,8 +47,9 @@ def _as_arrays(X, y, zero_one, features=2):
 
 def make_moons(n_samples=100, *, shuffle=True, noise=None, random_state=None):
     """Two interleaving half circles, scikit-learn's points; labels 0 (outer) / 1 (inner)."""
-    if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 0:
+    if isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral) or n_samples < 0:
         raise ValueError(f"n_samples must be an int >= 0, got {n_samples!r}")
+    n_samples = int(n_samples)  # numpy integers too
     try:
         import numpy as np
     except ImportError:
@@ -59,7 +61,8 @@ def make_moons(n_samples=100, *, shuffle=True, noise=None, random_state=None):
             state = _numpy_state(owner)
         else:
             state = _core.NumpyRandomState(random.getrandbits(32)).get_state()
-    elif isinstance(random_state, int) and not isinstance(random_state, bool):
+    elif isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
+        random_state = int(random_state)
         if not 0 <= random_state < 2**32:
             raise ValueError(f"random_state must be between 0 and 2**32 - 1, got {random_state}")
         state = _core.NumpyRandomState(random_state).get_state()
