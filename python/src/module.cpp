@@ -48,7 +48,7 @@ PYBIND11_MODULE(_core, m) {
   // is protocol 2's for every protocol: the class, then the state; a class without state of its
   // own (the optimizers) cannot be pickled.
   py::object newobj = py::module_::import("copyreg").attr("__newobj__");
-  for (const char* name : {"Value", "SGD", "Adam", "AdamW"}) {
+  for (const char* name : {"Value", "SGD", "Adam", "AdamW", "NumpyRandomState", "PythonRandom"}) {
     py::object cls = m.attr(name);
     refuse_uninitialised(reinterpret_cast<PyTypeObject*>(cls.ptr()));
     const bool has_state = py::hasattr(cls, "__getstate__") &&

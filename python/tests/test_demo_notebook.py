@@ -180,3 +180,17 @@ def test_micrograd_in_operand_order_prints_our_lines():
         MgValue.__init__ = original
     ours = notebook_code_lines()[:steps]
     assert [f"step {k} loss {l}, accuracy {a*100}%" for k, (l, a) in enumerate(theirs)] == ours
+
+
+def test_generators_refuse_what_they_cannot_do():
+    import pickle
+    for cls in (NumpyRandomState, PythonRandom):
+        with pytest.raises(TypeError, match="never initialised"):
+            cls.__new__(cls).random()
+        for protocol in (0, 1, 2):
+            with pytest.raises(TypeError):
+                pickle.dumps(cls(1), protocol)
+    with pytest.raises(ValueError, match="624 words"):
+        NumpyRandomState(1).set_state(([0] * 3, 1, 0, 0.0))
+    with pytest.raises(ValueError, match="position must be 0 to 624"):
+        NumpyRandomState(1).set_state(([0] * 624, 625, 0, 0.0))
