@@ -113,8 +113,8 @@ class Progress {
       char stats[200];
       if (steps_per_epoch_ > 0)
         std::snprintf(stats, sizeof stats,
-                      "epoch %zu/%zu  step %zu/%zu  loss %.4f  accuracy %5.1f%%  %.0f samples/s, "
-                      "%.1f s, %.1f s left",
+                      "epoch %zu/%zu step %zu/%zu loss %.4f acc %.1f%% %.0f samples/s %.1f s, "
+                      "%.1f s left",
                       step / steps_per_epoch_ + 1, total_ / steps_per_epoch_, step, total_ - 1,
                       loss, acc * 100.0, rate * static_cast<double>(batch_), elapsed, left);
       else
