@@ -217,3 +217,32 @@ def test_adam_trains_and_survives_collects():
     assert loss.data < 0.5
     with pytest.raises(TypeError):
         Adam([1.0])
+
+
+def test_a_forward_run_from_an_attribute_read_of_another():
+    # The layer forward reuses a buffer between calls; a forward started by Python code that the
+    # layer's own attribute reads run (here a property) must get its own, and both stay right.
+    random.seed(1)
+    inner = MLP(3, [5, 1])
+
+    class Tricky(Neuron):
+        @property
+        def nonlin(self):
+            inner([Value(1.0), Value(2.0), Value(3.0)])  # a whole forward, mid-read
+            return self.__dict__["nonlin"]
+
+        @nonlin.setter
+        def nonlin(self, v):
+            self.__dict__["nonlin"] = v
+
+    random.seed(2)
+    layer = Layer(3, 4)
+    for n in layer.neurons:
+        n.__class__ = Tricky
+    x = [Value(0.5), Value(-1.5), Value(2.0)]
+    out = layer(x)
+    for n, o in zip(layer.neurons, out):
+        expected = n.b.data
+        for wi, xi in zip(n.w, x):
+            expected = expected + wi.data * xi.data
+        assert o.data == max(expected, 0.0)
