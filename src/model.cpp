@@ -94,6 +94,10 @@ std::string model_to_json(const nn::MLP& model, const ModelInfo& info) {
                                   std::to_string(model.nin()) + " inputs");
     check_finite(*info.mean, "mean");
     check_finite(*info.std, "std");
+    for (std::size_t i = 0; i < info.std->size(); ++i)
+      if (!((*info.std)[i] > 0.0))
+        throw std::invalid_argument("save_model: std[" + std::to_string(i) +
+                                    "] must be positive (inputs are divided by it)");
     j["normalization"] = {{"mean", *info.mean}, {"std", *info.std}};
   } else {
     j["normalization"] = nullptr;
@@ -168,6 +172,9 @@ SavedModel model_from_json(const std::string& text, const std::string& name,
     if (info.mean->size() != nin || info.std->size() != nin)
       bad(name, "the normalization must have one mean and one std per input (" +
                     std::to_string(nin) + ")");
+    for (std::size_t i = 0; i < nin; ++i)
+      if (!((*info.std)[i] > 0.0))
+        bad(name, "std[" + std::to_string(i) + "] must be positive (inputs are divided by it)");
   }
   nn::MLPOptions o = options;
   o.hidden = acts.size() > 1 ? acts[0] : options.hidden;

@@ -91,6 +91,10 @@ TEST(Model, BadFilesAreRefusedWithTheReason) {
   EXPECT_NE(err(with("\"normalization\": null", "\"normalization\": {\"mean\": [0], \"std\": [1]}"))
                 .find("one mean and one std per input (2)"),
             std::string::npos);
+  EXPECT_NE(
+      err(with("\"normalization\": null", "\"normalization\": {\"mean\": [0, 0], \"std\": [1, 0]}"))
+          .find("std[1] must be positive"),
+      std::string::npos);
   const MLP three(2, {3, 3, 3, 1});
   std::string mixed = micrograd::model_to_json(three);
   mixed.replace(mixed.find("\"relu\""), 6, "\"tanh\"");
