@@ -108,6 +108,16 @@ std::uint32_t numpy_seed(const DataSpec& d) {
   return static_cast<std::uint32_t>(d.data_seed);
 }
 
+double predicted_class(const std::vector<double>& outputs) {
+  if (outputs.size() == 1) return outputs[0] > 0.0 ? 1.0 : -1.0;
+  return static_cast<double>(std::max_element(outputs.begin(), outputs.end()) - outputs.begin());
+}
+
+bool predicts(const std::vector<double>& outputs, double label) {
+  const double cls = predicted_class(outputs);
+  return outputs.size() == 1 ? (label > 0.0) == (cls > 0.0) : label == cls;
+}
+
 GridScore grid_score(const nn::MLP& model) {
   return [&model](const std::vector<std::array<double, 2>>& grid) {
     std::vector<std::vector<double>> rows;
@@ -117,9 +127,7 @@ GridScore grid_score(const nn::MLP& model) {
     std::vector<double> s;
     s.reserve(z.size());
     for (const std::vector<double>& zi : z)
-      s.push_back(zi.size() == 1
-                      ? zi[0]
-                      : static_cast<double>(std::max_element(zi.begin(), zi.end()) - zi.begin()));
+      s.push_back(zi.size() == 1 ? zi[0] : predicted_class(zi));
     return s;
   };
 }

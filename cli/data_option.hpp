@@ -48,6 +48,12 @@ Dataset load_dataset(const DataSpec& d, NumpyRandomState* numpy);
 // --data-seed as NumPy's seed (np.random.seed takes 0 .. 2^32 - 1; larger is a clear error).
 std::uint32_t numpy_seed(const DataSpec& d);
 
+// The class a model's outputs predict: the sign of a single score as -1/+1 (micrograd's
+// `score > 0`), or the index of the largest of several outputs.
+double predicted_class(const std::vector<double>& outputs);
+// True when `outputs` predict `label` (for a single score: a label > 0 is class +1).
+bool predicts(const std::vector<double>& outputs, double label);
+
 // Plain-double forwards of `model` over a grid: the score (one output) or the predicted class
 // (several outputs, the largest).
 GridScore grid_score(const nn::MLP& model);

@@ -54,13 +54,6 @@ std::string numbers(const std::vector<double>& v) {
   return s + "]";
 }
 
-// The predicted class: the sign of a single score (-1/+1, micrograd's `score > 0`), or the index
-// of the largest output.
-double predicted(const std::vector<double>& out) {
-  if (out.size() == 1) return out[0] > 0.0 ? 1.0 : -1.0;
-  return static_cast<double>(std::max_element(out.begin(), out.end()) - out.begin());
-}
-
 int run_predict(const PredictArgs& a) {
   const SavedModel m = load_model(a.model);
   const nn::MLP& model = m.mlp;
@@ -103,9 +96,8 @@ int run_predict(const PredictArgs& a) {
   std::cout << (m.info.loss.empty() ? "" : ", loss " + m.info.loss) << ") on " << source << "\n";
   std::size_t correct = 0;
   for (std::size_t r = 0; r < X.size(); ++r) {
-    const double cls = predicted(out[r]);
-    if (!labels.empty())
-      correct += model.nout() == 1 ? ((labels[r] > 0.0) == (cls > 0.0)) : (labels[r] == cls);
+    const double cls = predicted_class(out[r]);
+    if (!labels.empty()) correct += predicts(out[r], labels[r]);
     if (r < a.show) {
       std::cout << "  " << numbers(X[r]) << " -> "
                 << (out[r].size() == 1 ? "score " + python_float_repr(out[r][0])
@@ -135,7 +127,7 @@ int run_predict(const PredictArgs& a) {
   for (const auto& x : X) points.push_back({x[0], x[1]});
   std::vector<double> colors = labels;
   if (colors.empty())
-    for (const auto& o : out) colors.push_back(predicted(o));
+    for (const auto& o : out) colors.push_back(predicted_class(o));
   DecisionBoundaryOptions po;
   po.multiclass = model.nout() > 1;
   po.title = a.model + " on " + source;

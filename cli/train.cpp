@@ -273,8 +273,8 @@ Optimizer make_optimizer(const TrainArgs& a, const std::vector<Value>& params, c
   return Optimizer(std::in_place_type<SGD>, params, p.lr, a.momentum);
 }
 
-std::string architecture(const Dataset& data, const Plan& p) {
-  std::string arch = std::to_string(data.num_features());
+std::string architecture(std::size_t nin, const Plan& p) {
+  std::string arch = std::to_string(nin);
   for (const std::size_t n : p.sizes) {
     arch += '-';  // (not "-" + ...: GCC 12's -Wrestrict false positive)
     arch += std::to_string(n);
@@ -287,9 +287,9 @@ std::string describe(const TrainArgs& a, const Dataset& data, const Plan& p) {
   std::ostringstream h;
   h << "micrograd train: " << a.data.dataset << " (" << data.size() << " samples, "
     << data.num_features() << " features, " << data.num_classes << " classes), MLP "
-    << architecture(data, p) << " " << p.activation << " (" << p.parameters << " parameters), loss "
-    << p.loss << (a.l2 > 0 ? " + " + python_float_repr(a.l2) + " L2" : "") << ", " << a.optimizer
-    << " lr " << python_float_repr(p.lr) << " " << p.schedule_name << ", "
+    << architecture(data.num_features(), p) << " " << p.activation << " (" << p.parameters
+    << " parameters), loss " << p.loss << (a.l2 > 0 ? " + " + python_float_repr(a.l2) + " L2" : "")
+    << ", " << a.optimizer << " lr " << python_float_repr(p.lr) << " " << p.schedule_name << ", "
     << (p.epochs > 0 ? std::to_string(p.epochs) + " epochs (" + std::to_string(p.steps) +
                            " steps, " + std::to_string(p.threads) + " threads)"
                      : std::to_string(p.steps) + " steps")
@@ -354,7 +354,6 @@ class Objective {
     return f;
   }
   double l2() const { return l2_; }
-  const std::vector<Value>& params() const { return params_; }
 
  private:
   const Dataset& data_;
@@ -388,18 +387,11 @@ struct History {
   std::string diverged_what;
 };
 
-// numpy: the demo's NumPy generator (batches by np.random.permutation), or null (own Rng).
 // The accuracy of `model` on a held-out set, in plain doubles (no graph).
 double test_accuracy(const nn::MLP& model, const Dataset& test, std::size_t threads) {
   const std::vector<std::vector<double>> z = model.predict_batch(test.X, threads);
   std::size_t correct = 0;
-  for (std::size_t i = 0; i < z.size(); ++i) {
-    const double cls =
-        z[i].size() == 1
-            ? (z[i][0] > 0.0 ? 1.0 : -1.0)
-            : static_cast<double>(std::max_element(z[i].begin(), z[i].end()) - z[i].begin());
-    correct += z[i].size() == 1 ? ((test.y[i] > 0.0) == (cls > 0.0)) : (test.y[i] == cls);
-  }
+  for (std::size_t i = 0; i < z.size(); ++i) correct += predicts(z[i], test.y[i]);
   return test.size() == 0 ? 0.0 : static_cast<double>(correct) / static_cast<double>(test.size());
 }
 
@@ -660,9 +652,8 @@ void draw_test_pictures(Outputs& out, const TrainArgs& a, const Dataset& test, c
     train_acc.push_back(e.train_accuracy);
     if (e.test_accuracy) test_acc.push_back(*e.test_accuracy);
   }
-  const std::string title = a.data.dataset + ": MLP " + std::to_string(model.nin()) + "-" +
-                            std::to_string(p.sizes.front()) + "-...-" +
-                            std::to_string(p.sizes.back()) + ", " + a.optimizer;
+  const std::string title =
+      a.data.dataset + ": MLP " + architecture(model.nin(), p) + ", " + a.optimizer;
   for (const char* ext : {".png", ".svg"}) {
     const std::string file = out.path(std::string("epochs") + ext);
     out.attempt(file, [&] { plot_epoch_curves(loss, train_acc, test_acc, file, title); });
@@ -674,8 +665,7 @@ void draw_test_pictures(Outputs& out, const TrainArgs& a, const Dataset& test, c
   std::vector<std::vector<double>> wrong;
   std::vector<std::string> captions;
   for (std::size_t i = 0; i < z.size(); ++i) {
-    const auto predicted =
-        static_cast<std::size_t>(std::max_element(z[i].begin(), z[i].end()) - z[i].begin());
+    const auto predicted = static_cast<std::size_t>(predicted_class(z[i]));
     const auto truth = static_cast<std::size_t>(test.y[i]);
     if (truth < names.size()) ++counts[truth][predicted];
     if (predicted != truth && wrong.size() < 40 && truth < names.size()) {
@@ -698,8 +688,8 @@ void draw_test_pictures(Outputs& out, const TrainArgs& a, const Dataset& test, c
 
 void draw_pictures(Outputs& out, const TrainArgs& a, const Dataset& data, const Plan& p,
                    const nn::MLP& model, const History& h, const Evaluation& final) {
-  const std::string title =
-      a.data.dataset + ": MLP " + architecture(data, p) + ", " + p.loss + " loss, " + a.optimizer;
+  const std::string title = a.data.dataset + ": MLP " + architecture(data.num_features(), p) +
+                            ", " + p.loss + " loss, " + a.optimizer;
   std::vector<double> losses, accs;
   for (const StepLog& s : h.steps) losses.push_back(s.loss), accs.push_back(s.accuracy);
   for (const char* ext : {".png", ".svg"}) {

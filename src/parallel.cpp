@@ -134,11 +134,9 @@ void ParallelGradient::run_share(std::size_t id, const nn::MLP& m, const std::ve
   if (failed_.load(std::memory_order_acquire)) return;
   const std::size_t m_size = weights_.size();
   const std::size_t begin = id * m_size / participants_, end = (id + 1) * m_size / participants_;
-  const double count = static_cast<double>(rows_->size());
   for (std::size_t k = begin; k < end; ++k) sum_[k] = 0.0;
   for (std::size_t c = 0; c < chunk_grads_.size(); ++c) {
-    const double w =
-        static_cast<double>(std::min(rows_->size(), (c + 1) * chunk_) - c * chunk_) / count;
+    const double w = chunk_weight_[c];
     const double* g = chunk_grads_[c].data();
     for (std::size_t k = begin; k < end; ++k) sum_[k] += w * g[k];
   }
@@ -161,6 +159,10 @@ ParallelGradient::Result ParallelGradient::gradient(const std::vector<std::size_
   chunk_grads_.resize(chunks);
   chunk_loss_.assign(chunks, 0.0);
   chunk_extra_.assign(chunks, 0.0);
+  chunk_weight_.resize(chunks);  // each chunk's share of the rows
+  for (std::size_t c = 0; c < chunks; ++c)
+    chunk_weight_[c] = static_cast<double>(std::min(rows.size(), (c + 1) * chunk) - c * chunk) /
+                       static_cast<double>(rows.size());
   sum_.resize(params_.size());
   finished_.store(0, std::memory_order_relaxed);
   failed_.store(false, std::memory_order_relaxed);
@@ -183,10 +185,8 @@ ParallelGradient::Result ParallelGradient::gradient(const std::vector<std::size_
     if (error_) std::rethrow_exception(error_);
   }
   Result r;
-  const double n = static_cast<double>(rows.size());
   for (std::size_t c = 0; c < chunks; ++c) {
-    const double w = static_cast<double>(std::min(rows.size(), (c + 1) * chunk) - c * chunk) / n;
-    r.loss += w * chunk_loss_[c];
+    r.loss += chunk_weight_[c] * chunk_loss_[c];
     r.extra += chunk_extra_[c];
   }
   if (const ColumnRun run = leaf_run(params_); run.grad)

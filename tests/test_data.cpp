@@ -274,51 +274,40 @@ TEST(Idx, ReadsPlainAndGzipFiles) {
 }
 
 TEST(Idx, BadFilesNameTheProblem) {
+  const auto error = micrograd::testing::message_of<std::exception>;
   const std::string im = write_temp("bi", idx_images(3, 2, 2), true);
   const std::string lb = write_temp("bl", idx_labels({1, 2}), false);
-  EXPECT_NE(micrograd::testing::message_of<std::exception>([&] {
-              micrograd::load_idx(im, lb);
-            }).find("holds 3 images but"),
+  EXPECT_NE(error([&] { micrograd::load_idx(im, lb); }).find("holds 3 images but"),
             std::string::npos);
-  EXPECT_NE(micrograd::testing::message_of<std::exception>([&] {
+  EXPECT_NE(error([&] {
               micrograd::read_idx_images(lb);
             }).find("an IDX file of 1 dimensions (magic 0x00000801), expected images"),
             std::string::npos);
   const std::string text = write_temp("txt", "hello, world\n", false);
-  EXPECT_NE(micrograd::testing::message_of<std::exception>([&] {
-              micrograd::read_idx_labels(text);
-            }).find("not an IDX file"),
+  EXPECT_NE(error([&] { micrograd::read_idx_labels(text); }).find("not an IDX file"),
             std::string::npos);
   std::string cut = idx_images(3, 2, 2);
   cut.resize(cut.size() - 5);
   const std::string truncated = write_temp("cut.gz", cut, true);
-  EXPECT_NE(micrograd::testing::message_of<std::exception>([&] {
+  EXPECT_NE(error([&] {
               micrograd::read_idx_images(truncated);
             }).find("truncated: the file ends in the middle of the pixels"),
             std::string::npos);
   const std::string header = write_temp("hdr", be32(0x00000803) + be32(1), false);
-  EXPECT_NE(micrograd::testing::message_of<std::exception>([&] {
-              micrograd::read_idx_images(header);
-            }).find("truncated"),
+  EXPECT_NE(error([&] { micrograd::read_idx_images(header); }).find("truncated"),
             std::string::npos);
   const std::string huge =
       write_temp("huge", be32(0x00000803) + be32(100000) + be32(1000) + be32(1000), false);
-  EXPECT_NE(micrograd::testing::message_of<std::exception>([&] {
-              micrograd::read_idx_images(huge);
-            }).find("more than 2^31 bytes"),
+  EXPECT_NE(error([&] { micrograd::read_idx_images(huge); }).find("more than 2^31 bytes"),
             std::string::npos);
   const std::string floats = write_temp("f", be32(0x00000d01) + be32(0), false);
-  EXPECT_NE(micrograd::testing::message_of<std::exception>([&] {
-              micrograd::read_idx_labels(floats);
-            }).find("only unsigned bytes"),
+  EXPECT_NE(error([&] { micrograd::read_idx_labels(floats); }).find("only unsigned bytes"),
             std::string::npos);
-  EXPECT_NE(micrograd::testing::message_of<std::exception>([] {
+  EXPECT_NE(error([] {
               micrograd::read_idx_labels("/nonexistent/fashion-mnist/t10k-labels-idx1-ubyte.gz");
             }).find("apt-get install dataset-fashion-mnist"),
             std::string::npos);
-  EXPECT_NE(micrograd::testing::message_of<std::exception>([] {
-              micrograd::read_idx_labels("/tmp");
-            }).find("not a regular file"),
+  EXPECT_NE(error([] { micrograd::read_idx_labels("/tmp"); }).find("not a regular file"),
             std::string::npos);
   for (const std::string& p : {im, lb, text, truncated, header, huge, floats})
     std::filesystem::remove(p);

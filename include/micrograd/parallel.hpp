@@ -86,7 +86,7 @@ class ParallelGradient {
   std::size_t chunk_ = 1;
   const ChunkLoss* loss_ = nullptr;
   std::vector<std::vector<double>> chunk_grads_;  // one per chunk
-  std::vector<double> chunk_loss_, chunk_extra_;
+  std::vector<double> chunk_loss_, chunk_extra_, chunk_weight_;
   std::vector<double> sum_;                      // the weighted sum, summed slice by slice
   std::unique_ptr<std::barrier<>> sum_barrier_;  // all chunks done before any slice is summed
 };
