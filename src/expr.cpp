@@ -128,7 +128,15 @@ class Parser {
                      "' after the number " + std::string(digits) + " (missing '*'?)");
     }
     double x = 0.0;
+#ifdef __EMSCRIPTEN__  // its libc++ has no from_chars for double; the lexer checked the syntax
+    const std::string copy_for_strtod(digits);
+    char* parsed_end = nullptr;
+    x = std::strtod(copy_for_strtod.c_str(), &parsed_end);
+    const char* ptr = digits.data() + (parsed_end - copy_for_strtod.c_str());
+    const std::errc ec{};
+#else
     const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), x);
+#endif
     if (ec == std::errc::result_out_of_range) {  // 1e999 is inf and 1e-999 is 0.0, as in Python
       const std::string copy(digits);
       x = std::strtod(copy.c_str(), nullptr);
@@ -352,6 +360,78 @@ std::vector<std::string> expression_variables(std::string_view text) {
   Parser parser(text, nullptr);
   parser.parse();
   return parser.names();
+}
+
+namespace {
+
+// Calls f(name, expression, offset) for each non-blank statement of `text` (separated by ';' or
+// newlines); name is empty unless the statement is NAME = EXPR; offset is where the expression
+// starts in text. Errors from f are re-raised with columns counted from the start of text.
+template <class F>
+void for_each_statement(std::string_view text, F&& f) {
+  std::size_t start = 0;
+  bool any = false;
+  while (start <= text.size()) {
+    std::size_t end = text.find_first_of(";\n", start);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view statement = text.substr(start, end - start);
+    std::size_t p = 0;
+    while (p < statement.size() && std::isspace(static_cast<unsigned char>(statement[p]))) ++p;
+    if (p < statement.size()) {
+      any = true;
+      std::string_view name;
+      std::size_t expr_at = 0;
+      if (is_name_start(statement[p])) {
+        std::size_t q = p;
+        while (q < statement.size() && is_name_char(statement[q])) ++q;
+        std::size_t r = q;
+        while (r < statement.size() && std::isspace(static_cast<unsigned char>(statement[r]))) ++r;
+        if (r < statement.size() && statement[r] == '=' &&
+            (r + 1 == statement.size() || statement[r + 1] != '=')) {
+          name = statement.substr(p, q - p);
+          expr_at = r + 1;
+        }
+      }
+      const std::size_t offset = start + expr_at;
+      try {
+        f(name, statement.substr(expr_at), offset);
+      } catch (const ExprError& e) {
+        const int column = e.column() + static_cast<int>(offset);
+        throw ExprError(column, e.reason(), "column " + std::to_string(column) + ": " + e.reason());
+      }
+    }
+    start = end + 1;
+  }
+  if (!any) throw ExprError(1, "empty expression", "column 1: empty expression");
+}
+
+}  // namespace
+
+Value parse_statements(std::string_view text, Variables& variables) {
+  Value last;
+  for_each_statement(text, [&](std::string_view name, std::string_view expression, std::size_t) {
+    Value v = parse_expression(expression, variables);
+    if (!name.empty()) {
+      bool is_variable = false;  // `d = a` names a's node, it does not rename it
+      for (const auto& [key, value] : variables) is_variable |= value.id() == v.id();
+      if (!is_variable) v.set_label(std::string(name));
+      variables.insert_or_assign(std::string(name), v);
+    }
+    last = v;
+  });
+  return last;
+}
+
+std::vector<std::string> statements_variables(std::string_view text) {
+  std::vector<std::string> out, defined;
+  for_each_statement(text, [&](std::string_view name, std::string_view expression, std::size_t) {
+    for (std::string& n : expression_variables(expression))
+      if (std::find(defined.begin(), defined.end(), n) == defined.end() &&
+          std::find(out.begin(), out.end(), n) == out.end())
+        out.push_back(std::move(n));
+    if (!name.empty()) defined.emplace_back(name);
+  });
+  return out;
 }
 
 }  // namespace micrograd

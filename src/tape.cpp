@@ -4,7 +4,6 @@
 #include <sys/mman.h>
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <cstring>
 #include <mutex>
@@ -85,7 +84,7 @@ void Tape::reserve_columns() {
   auto place = [&](std::size_t entry_size) {  // the offset of the next column
     bytes = round_up(bytes, kColumnAlign);
     const std::size_t offset = bytes + k++ * kColumnSkew;
-    bytes = offset + entry_size * std::size_t{kMaxNodes};
+    bytes = offset + entry_size * std::size_t{kCapacity};
     return offset;
   };
 #define MICROGRAD_PLACE(column) const std::size_t column##offset = place(sizeof(*column));
@@ -119,12 +118,12 @@ Tape::~Tape() { retire(); }
 // geometrically (at least kMinCommit, at most 2^24 entries a step), never past kMaxNodes.
 Tape::Index Tape::commit_target(Index committed, std::size_t needed, const char* what) const {
   if (retired_) throw StaleValueError("micrograd: this thread's tape was already destroyed");
-  if (needed > kMaxNodes)
-    throw std::length_error(std::string("micrograd: the tape's ") + what +
-                            " are full (2^31); rewind or collect it");
+  if (needed > kCapacity)
+    throw std::length_error(std::string("micrograd: the tape's ") + what + " are full (" +
+                            std::to_string(kCapacity) + "); rewind or collect it");
   std::size_t to = committed;
   while (to < needed) to += std::max<std::size_t>(kMinCommit, std::min<std::size_t>(to, 1u << 24));
-  return static_cast<Index>(std::min<std::size_t>(to, kMaxNodes));
+  return static_cast<Index>(std::min<std::size_t>(to, kCapacity));
 }
 
 void Tape::grow(Index nodes) {
@@ -577,7 +576,9 @@ template <bool kCheckFinite>
 // x == 0.0 (either sign) by its bits: one integer test in the sweep's loop instead of a compare
 // and a parity check of the flags (the loop tests two numbers per node).
 [[gnu::always_inline]] inline bool is_zero(double x) {
-  return (std::bit_cast<std::uint64_t>(x) << 1) == 0;
+  std::uint64_t bits;  // (std::memcpy, not std::bit_cast: emscripten's libc++ lacks it)
+  std::memcpy(&bits, &x, sizeof bits);
+  return (bits << 1) == 0;
 }
 
 template <bool kOnlyReached, bool kCheckFinite>
@@ -717,6 +718,16 @@ void Tape::backward_one(Index i) {
     note_grad_written(operand);
     grad_[operand] += up * partial;
   });
+}
+
+std::vector<std::pair<Tape::Index, double>> Tape::local_derivatives(Index i) const {
+  std::vector<std::pair<Index, double>> out;
+  const Op op = op_[i];
+  if (op == Op::Leaf || op == Op::Hook) return out;
+  for_each_local_derivative<false>(i, op, 1.0, [&](Index operand, double up, double partial) {
+    out.emplace_back(operand, up * partial);
+  });
+  return out;
 }
 
 void Tape::run_hook(Index i) {

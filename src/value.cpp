@@ -131,8 +131,16 @@ std::string python_float_repr(double x) {
   if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
   char buf[64];
   // Shortest round-trip digits, as Python's repr: "d.dddde+XX".
+#ifdef __EMSCRIPTEN__  // its libc++ has no to_chars for double: the fewest digits that read back
+  for (int precision = 0; precision <= 17; ++precision) {
+    std::snprintf(buf, sizeof buf, "%.*e", precision, x);
+    if (std::strtod(buf, nullptr) == x) break;
+  }
+  std::string sci(buf);
+#else
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::scientific);
   std::string sci(buf, end);
+#endif
   std::string sign;
   if (sci[0] == '-') {
     sign = "-";

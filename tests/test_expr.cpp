@@ -221,3 +221,52 @@ TEST(Expr, ConstantsAndVariablesBehaveAlike) {
   // Numbers are doubles (as Values are): 10**16 + 1 rounds to 10**16.
   EXPECT_EQ(micrograd::parse_expression("(10**16 + 1 - 10**16) * a", {{"a", a}}).data(), 0.0);
 }
+
+TEST(Statements, TheLecturesExpressionWithItsNames) {
+  micrograd::Variables v{{"a", micrograd::Value(2.0, "a")},
+                         {"b", micrograd::Value(-3.0, "b")},
+                         {"c", micrograd::Value(10.0, "c")},
+                         {"f", micrograd::Value(-2.0, "f")}};
+  const micrograd::Value L = micrograd::parse_statements("e = a*b; d = e + c\nL = d*f", v);
+  EXPECT_EQ(L.data(), -8.0);
+  EXPECT_EQ(L.label(), "L");
+  EXPECT_EQ(v.at("e").label(), "e");
+  EXPECT_EQ(v.at("e").data(), -6.0);
+  EXPECT_EQ(v.at("d").data(), 4.0);
+  L.backward();
+  EXPECT_EQ(v.at("a").grad(), 6.0);
+  EXPECT_EQ(v.at("d").grad(), -2.0);
+}
+
+TEST(Statements, DefinitionsNumbersAndAliases) {
+  micrograd::Variables v;
+  const micrograd::Value y = micrograd::parse_statements(" x = 3 ;; ; w = x\n x*w + 1 ", v);
+  EXPECT_EQ(y.data(), 10.0);
+  EXPECT_EQ(y.label(), "");
+  EXPECT_EQ(v.at("x").label(), "x");          // a number defined by name is a leaf labelled so
+  EXPECT_EQ(v.at("w").id(), v.at("x").id());  // w = x names x's node
+  EXPECT_EQ(v.at("x").label(), "x");
+  EXPECT_EQ(micrograd::statements_variables("e = a*b; d = e + c; L = d*f"),
+            (std::vector<std::string>{"a", "b", "c", "f"}));
+}
+
+TEST(Statements, ErrorsCountColumnsFromTheStart) {
+  micrograd::Variables v{{"a", micrograd::Value(1.0)}};
+  try {
+    micrograd::parse_statements("e = a*2; d = e +", v);
+    FAIL() << "no error";
+  } catch (const micrograd::ExprError& e) {
+    EXPECT_EQ(e.column(), 17);
+    EXPECT_STREQ(e.what(), ("column 17: " + e.reason()).c_str());
+  }
+  try {
+    micrograd::parse_statements("x = q", v);
+    FAIL() << "no error";
+  } catch (const micrograd::ExprError& e) {
+    EXPECT_EQ(e.column(), 5);
+    EXPECT_EQ(e.reason(), "unknown variable 'q'");
+  }
+  EXPECT_THROW(micrograd::parse_statements(" ;\n ", v), micrograd::ExprError);
+  EXPECT_THROW(micrograd::parse_statements("a == 1", v),
+               micrograd::ExprError);  // == is not an assignment
+}

@@ -51,4 +51,14 @@ Value parse_expression(std::string_view text, const Variables& variables);
 // Throws ExprError for syntax errors, like parse_expression.
 std::vector<std::string> expression_variables(std::string_view text);
 
+// Statements, as the lecture writes them: "e = a*b; d = e + c; L = d*f" (separated by ';' or
+// newlines). NAME = EXPR builds EXPR, labels its node NAME (unless it is another variable's node)
+// and adds NAME to `variables` (replacing an earlier one); a statement without NAME = is a plain
+// expression. Returns the last statement's Value. Errors: ExprError, columns counted from the
+// start of `text` ("column 1: empty expression" for blank text).
+Value parse_statements(std::string_view text, Variables& variables);
+
+// The variables statements use before defining them (the ones to pass in), in order.
+std::vector<std::string> statements_variables(std::string_view text);
+
 }  // namespace micrograd

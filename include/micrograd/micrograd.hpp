@@ -3,6 +3,7 @@
 
 #include "micrograd/data.hpp"
 #include "micrograd/draw.hpp"
+#include "micrograd/explore.hpp"
 #include "micrograd/expr.hpp"
 #include "micrograd/gradcheck.hpp"
 #include "micrograd/io.hpp"

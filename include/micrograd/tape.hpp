@@ -18,6 +18,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "micrograd/ops.hpp"
@@ -60,6 +61,13 @@ class Tape {
  public:
   using Index = std::uint32_t;
   static constexpr Index kMaxNodes = Index{1} << 31;  // ~2.1e9 nodes; virtual reservation only
+  // Nodes a tape can hold: kMaxNodes, except in WebAssembly (the interactive page's engine), where
+  // a reservation is real memory: 2^18 nodes there (about 9 MB; the page's graphs are small).
+#ifdef __EMSCRIPTEN__
+  static constexpr Index kCapacity = Index{1} << 18;
+#else
+  static constexpr Index kCapacity = kMaxNodes;
+#endif
 
   // This thread's tape, created on first use. Values from another thread's tape are refused.
   static Tape& current();
@@ -164,6 +172,9 @@ class Tape {
   void backward(Index root);
   // The lecture's `node._backward()`: push this node's grad into its operands, nothing else.
   void backward_one(Index i);
+  // d node i/d child for each child, in the order backward_one() adds them (a child used twice,
+  // as in a*a, appears twice). A callback node's (Op::Hook) are its callback's: empty here.
+  std::vector<std::pair<Index, double>> local_derivatives(Index i) const;
   Semantics semantics() const { return semantics_; }
   void set_semantics(Semantics s) { semantics_ = s; }
   // The callback for Op::Hook nodes (nullptr: none; backward then raises at a Hook node).

@@ -1,0 +1,143 @@
+// explore.cpp: walk_backward (backward node by node, every chain-rule number recorded) and its
+// JSON.
+#include "micrograd/explore.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+namespace micrograd {
+namespace {
+
+using Index = Tape::Index;
+
+// Every node root reaches, in creation order (an explicit stack: graphs may be deep).
+std::vector<Index> reached_nodes(const Tape& tape, Index root) {
+  std::vector<bool> seen(std::size_t{root} + 1, false);
+  std::vector<Index> stack{root};
+  seen[root] = true;
+  while (!stack.empty()) {
+    const Index i = stack.back();
+    stack.pop_back();
+    for (Index k = 0, n = tape.num_children(i); k < n; ++k)
+      if (const Index c = tape.child(i, k); !seen[c]) {
+        seen[c] = true;
+        stack.push_back(c);
+      }
+  }
+  std::vector<Index> out;
+  for (Index i = 0; i <= root; ++i)
+    if (seen[i]) out.push_back(i);
+  return out;
+}
+
+nlohmann::json number(double x) {
+  if (std::isnan(x)) return "nan";
+  if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
+  return x;
+}
+
+}  // namespace
+
+Walkthrough walk_backward(const Value& root) {
+  Tape& tape = root.tape();  // throws if root is empty or stale
+  Walkthrough w{root.id(), reached_nodes(tape, root.id()), {}};
+  for (const Index i : w.nodes) {
+    const Op op = tape.op(i);
+    if (op == Op::Hook || is_fused(op))
+      throw std::invalid_argument(
+          "micrograd: walk_backward: " + tape.describe(i) +
+          (op == Op::Hook ? " has a backward callback (a _backward): its local derivatives are "
+                            "not known, so its chain rule cannot be shown"
+                          : " is a fused neuron: build the graph node by node (fused=False) to "
+                            "step through it"));
+  }
+  for (const Index i : w.nodes) tape.grad(i) = 0.0;
+  tape.note_grad_written(root.id());
+  tape.grad(root.id()) = 1.0;
+  w.steps.push_back({root.id(), {}});
+  for (auto it = w.nodes.rbegin(); it != w.nodes.rend(); ++it) {
+    const Index i = *it;
+    if (tape.op(i) == Op::Leaf) continue;
+    BackwardStep step{i, {}};
+    const double g = tape.grad(i);
+    // backward() passes nothing on from a node whose grad is 0 (its terms would all be 0): the
+    // step is shown, without terms, so the numbers stay backward()'s.
+    if (g != 0.0) {
+      // backward_one(i), one child at a time: the same additions in the same order (a test
+      // checks the grads against backward()'s), each child's grad read right after its own.
+      for (const auto& [child, local] : tape.local_derivatives(i)) {
+        const double contribution = g * local;
+        tape.note_grad_written(child);
+        tape.grad(child) += contribution;
+        step.terms.push_back({child, g, local, contribution, tape.grad(child)});
+      }
+    }
+    w.steps.push_back(std::move(step));
+  }
+  return w;
+}
+
+std::string walkthrough_json(const Value& root, const DotOptions& options) {
+  const Walkthrough w = walk_backward(root);
+  Tape& tape = root.tape();
+  // Names for the chain rule: the label, or "out" for an unlabelled root and v1, v2, ... for
+  // unlabelled inner nodes (in creation order). The DOT shows the same names.
+  std::vector<std::string> names;
+  int unnamed = 0;
+  for (const Index i : w.nodes) {
+    std::string name = tape.label(i);
+    if (name.empty() && i == w.root) {
+      name = "out";
+    } else if (name.empty()) {
+      name = "v";  // (not "v" + to_string: g++ 12 gives a false -Wrestrict there)
+      name += std::to_string(++unnamed);
+    }
+    names.push_back(std::move(name));
+  }
+  nlohmann::json nodes = nlohmann::json::array();
+  for (std::size_t k = 0; k < w.nodes.size(); ++k) {
+    const Index i = w.nodes[k];
+    nlohmann::json children = nlohmann::json::array();
+    for (Index k = 0, n = tape.num_children(i); k < n; ++k) children.push_back(tape.child(i, k));
+    nodes.push_back({{"id", i},
+                     {"label", tape.label(i)},
+                     {"name", names[k]},
+                     {"op", tape.op_string(i)},
+                     {"data", number(tape.data(i))},
+                     {"grad", number(tape.grad(i))},
+                     {"children", std::move(children)}});
+  }
+  nlohmann::json steps = nlohmann::json::array();
+  for (const BackwardStep& s : w.steps) {
+    nlohmann::json terms = nlohmann::json::array();
+    for (const ChainTerm& t : s.terms)
+      terms.push_back({{"child", t.child},
+                       {"upstream", number(t.upstream)},
+                       {"local", number(t.local)},
+                       {"contribution", number(t.contribution)},
+                       {"grad", number(t.grad_after)}});
+    steps.push_back({{"node", s.node}, {"terms", std::move(terms)}});
+  }
+  // The DOT drawn with the names and every grad at 0, as before the first step (the page fills
+  // the grads in); the graph's labels and grads are put back afterwards.
+  std::vector<double> final_grads;
+  for (std::size_t k = 0; k < w.nodes.size(); ++k) {
+    final_grads.push_back(tape.grad(w.nodes[k]));
+    tape.grad(w.nodes[k]) = 0.0;
+    if (tape.label(w.nodes[k]).empty()) tape.set_label(w.nodes[k], names[k]);
+  }
+  std::string dot = to_dot(root, options);
+  for (std::size_t k = 0; k < w.nodes.size(); ++k) {
+    tape.grad(w.nodes[k]) = final_grads[k];
+    if (names[k] != nodes[k]["label"]) tape.set_label(w.nodes[k], "");
+  }
+  nlohmann::json out = {{"root", w.root},
+                        {"dot", std::move(dot)},
+                        {"nodes", std::move(nodes)},
+                        {"steps", std::move(steps)}};
+  return out.dump();
+}
+
+}  // namespace micrograd

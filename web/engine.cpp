@@ -1,0 +1,52 @@
+// engine.cpp: the C++ library, compiled to WebAssembly for the interactive page (web/explorer.js).
+// The page asks it for a walkthrough (explore.hpp) whenever the learner edits the expression or
+// a value, so every number the page shows comes from this engine, as in the `micrograd` program.
+// Built by web/CMakeLists.txt with Debian's emscripten (em++ ... --bind, one self-contained file).
+#include <emscripten/bind.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "micrograd/explore.hpp"
+#include "micrograd/expr.hpp"
+#include "micrograd/tape.hpp"
+
+namespace {
+
+// walkthrough("e = a*b; L = e*f", '{"a": 2, "b": -3, "f": -2}', "LR") -> explore.hpp's JSON, or
+// {"error": "...", "column": N} (column 0 when it is not about a place in the text).
+std::string walkthrough(const std::string& text, const std::string& values_json,
+                        const std::string& rankdir) {
+  micrograd::TapeScope scope;  // every call starts from an empty tape
+  try {
+    micrograd::Variables vars;
+    const auto values = nlohmann::json::parse(values_json);
+    for (const auto& [name, value] : values.items())
+      vars.emplace(name, micrograd::Value(value.get<double>(), name));
+    const micrograd::Value root = micrograd::parse_statements(text, vars);
+    micrograd::DotOptions options;
+    options.rankdir = rankdir;
+    options.max_nodes = 300;
+    return micrograd::walkthrough_json(root, options);
+  } catch (const micrograd::ExprError& e) {
+    return nlohmann::json{{"error", e.what()}, {"column", e.column()}}.dump();
+  } catch (const std::exception& e) {
+    return nlohmann::json{{"error", e.what()}, {"column", 0}}.dump();
+  }
+}
+
+// The variables `text` needs values for, as a JSON list ([] when the text does not parse).
+std::string variables(const std::string& text) {
+  try {
+    return nlohmann::json(micrograd::statements_variables(text)).dump();
+  } catch (const std::exception&) {
+    return "[]";
+  }
+}
+
+}  // namespace
+
+EMSCRIPTEN_BINDINGS(micrograd_engine) {
+  emscripten::function("walkthrough", &walkthrough);
+  emscripten::function("variables", &variables);
+}
