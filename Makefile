@@ -19,19 +19,34 @@ PYTHON     ?= /usr/bin/python3
 # Debian packages the build and the demo need, and those only the tests need (make test).
 PACKAGES = build-essential cmake pkg-config libgtest-dev libbenchmark-dev \
            pybind11-dev python3-dev python3-graphviz \
-           graphviz libgraphviz-dev libcli11-dev nlohmann-json3-dev gnuplot-nox zlib1g-dev
+           graphviz libgraphviz-dev libcli11-dev nlohmann-json3-dev gnuplot-nox zlib1g-dev \
+           emscripten
 TEST_PACKAGES = python3-pytest python3-torch python3-numpy python3-sklearn clang-format clang \
-                libclang-rt-14-dev
+                libclang-rt-14-dev chromium
 BUILD_FUZZ   ?= build-fuzz
 FUZZ_SECONDS ?= 15
 
-.PHONY: demo test deps test-deps install-packages build build-asan tsan format-check fuzz lecture bench bench-peers clean
+.PHONY: demo test deps test-deps web-deps install-packages build build-asan tsan format-check fuzz lecture bench bench-peers clean
 
 deps:
 	@$(MAKE) --no-print-directory install-packages WANT="$(PACKAGES)"
+	@$(MAKE) --no-print-directory web-deps
 
 test-deps:
 	@$(MAKE) --no-print-directory install-packages WANT="$(PACKAGES) $(TEST_PACKAGES)"
+	@$(MAKE) --no-print-directory web-deps
+
+# The interactive page's tools from npm, at the versions web/package-lock.json pins (graphviz for
+# the browser, inlined into the page; eslint and puppeteer-core for its tests), in web/node_modules.
+# (npm: Debian's package, unless an npm is already there, e.g. with NodeSource's nodejs.)
+web-deps:
+	@command -v npm >/dev/null || $(MAKE) --no-print-directory install-packages WANT=npm
+	@if [ ! -f web/node_modules/.package-lock.json ] || \
+	    ! cmp -s web/package-lock.json web/node_modules/.package-lock.json.copy; then \
+	  echo "Installing the page's npm packages (web/package-lock.json)"; \
+	  (cd web && npm ci --no-audit --no-fund --loglevel=error) && \
+	  cp web/package-lock.json web/node_modules/.package-lock.json.copy; \
+	fi
 
 install-packages:
 	@missing=$$(for p in $(WANT); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -57,7 +72,7 @@ demo: build
 
 # Every C++ file as .clang-format wants it (clang-format 14, Debian 12).
 format-check: test-deps
-	find include src tests cli python bench examples fuzz \( -name '*.cpp' -o -name '*.hpp' \) -print0 | xargs -0 clang-format --dry-run -Werror
+	find include src tests cli python bench examples fuzz web -path web/node_modules -prune -o \( -name '*.cpp' -o -name '*.hpp' \) -print0 | xargs -0 clang-format --dry-run -Werror
 
 test: test-deps format-check build build-asan
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)

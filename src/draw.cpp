@@ -139,14 +139,21 @@ std::string to_dot(const Value& root, const DotOptions& options) {
   std::vector<Index> order(seen.begin(), seen.end());
   std::sort(order.begin(), order.end());
 
+  // "n<id>", or "n<k>" for the k-th drawn node with DotOptions::renumber
+  auto node_id = [&](Index i) {
+    std::string id(1, 'n');  // (not "n" + to_string: g++ 12 gives a false -Wrestrict there)
+    id += std::to_string(options.renumber
+                             ? std::lower_bound(order.begin(), order.end(), i) - order.begin()
+                             : static_cast<std::ptrdiff_t>(i));
+    return id;
+  };
   // ---- emit in ascending id order: byte-identical output on every run
   std::string out = "digraph micrograd {\n  graph [rankdir=" + options.rankdir;
   if (order.size() > options.fast_layout_above)  // bound the layout time (see DotOptions)
     out += ", nslimit=1, nslimit1=1, mclimit=0.01, splines=line";
   out += "];\n";
   for (const Index i : order) {
-    std::string id(1, 'n');  // (not "n" + to_string: g++ 12 gives a false -Wrestrict there)
-    id += std::to_string(i);
+    const std::string id = node_id(i);
     out += "  " + id + " [shape=record, label=\"{ " + escape_record(tape.label(i)) + " | data " +
            format4(tape.data(i)) + " | grad " + format4(tape.grad(i)) + " }\"];\n";
     const Op op = tape.op(i);
@@ -157,7 +164,7 @@ std::string to_dot(const Value& root, const DotOptions& options) {
     std::unordered_set<Index> drawn;
     for (Index k = 0, n = tape.num_children(i); k < n; ++k)
       if (const Index child = tape.child(i, k); drawn.insert(child).second)
-        out += "  n" + std::to_string(child) + " -> " + id + "op;\n";
+        out += "  " + node_id(child) + " -> " + id + "op;\n";
   }
   out += "}\n";
   return out;

@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "micrograd/expr.hpp"
+
 namespace micrograd {
 namespace {
 
@@ -96,12 +98,17 @@ std::string walkthrough_json(const Value& root, const DotOptions& options) {
     }
     names.push_back(std::move(name));
   }
+  // Ids are positions in creation order (0, 1, ...), the same wherever the graph sits on the tape.
+  auto pos = [&](Index i) {
+    return std::lower_bound(w.nodes.begin(), w.nodes.end(), i) - w.nodes.begin();
+  };
   nlohmann::json nodes = nlohmann::json::array();
   for (std::size_t k = 0; k < w.nodes.size(); ++k) {
     const Index i = w.nodes[k];
     nlohmann::json children = nlohmann::json::array();
-    for (Index k = 0, n = tape.num_children(i); k < n; ++k) children.push_back(tape.child(i, k));
-    nodes.push_back({{"id", i},
+    for (Index c = 0, n = tape.num_children(i); c < n; ++c)
+      children.push_back(pos(tape.child(i, c)));
+    nodes.push_back({{"id", k},
                      {"label", tape.label(i)},
                      {"name", names[k]},
                      {"op", tape.op_string(i)},
@@ -113,12 +120,12 @@ std::string walkthrough_json(const Value& root, const DotOptions& options) {
   for (const BackwardStep& s : w.steps) {
     nlohmann::json terms = nlohmann::json::array();
     for (const ChainTerm& t : s.terms)
-      terms.push_back({{"child", t.child},
+      terms.push_back({{"child", pos(t.child)},
                        {"upstream", number(t.upstream)},
                        {"local", number(t.local)},
                        {"contribution", number(t.contribution)},
                        {"grad", number(t.grad_after)}});
-    steps.push_back({{"node", s.node}, {"terms", std::move(terms)}});
+    steps.push_back({{"node", pos(s.node)}, {"terms", std::move(terms)}});
   }
   // The DOT drawn with the names and every grad at 0, as before the first step (the page fills
   // the grads in); the graph's labels and grads are put back afterwards.
@@ -128,16 +135,27 @@ std::string walkthrough_json(const Value& root, const DotOptions& options) {
     tape.grad(w.nodes[k]) = 0.0;
     if (tape.label(w.nodes[k]).empty()) tape.set_label(w.nodes[k], names[k]);
   }
-  std::string dot = to_dot(root, options);
+  DotOptions renumbered = options;
+  renumbered.renumber = true;  // n0, n1, ...: the ids above
+  std::string dot = to_dot(root, renumbered);
   for (std::size_t k = 0; k < w.nodes.size(); ++k) {
     tape.grad(w.nodes[k]) = final_grads[k];
     if (names[k] != nodes[k]["label"]) tape.set_label(w.nodes[k], "");
   }
-  nlohmann::json out = {{"root", w.root},
+  nlohmann::json out = {{"root", pos(w.root)},
                         {"dot", std::move(dot)},
                         {"nodes", std::move(nodes)},
                         {"steps", std::move(steps)}};
   return out.dump();
+}
+
+std::string statements_walkthrough_json(std::string_view text,
+                                        const std::vector<std::pair<std::string, double>>& values,
+                                        const DotOptions& options) {
+  TapeScope scope;
+  Variables vars;
+  for (const auto& [name, value] : values) vars.insert_or_assign(name, Value(value, name));
+  return walkthrough_json(parse_statements(text, vars), options);
 }
 
 }  // namespace micrograd

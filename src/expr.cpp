@@ -396,8 +396,13 @@ void for_each_statement(std::string_view text, F&& f) {
       try {
         f(name, statement.substr(expr_at), offset);
       } catch (const ExprError& e) {
+        if (offset == 0) throw;
         const int column = e.column() + static_cast<int>(offset);
-        throw ExprError(column, e.reason(), "column " + std::to_string(column) + ": " + e.reason());
+        std::string message = e.what();  // "column N: ..." or "... (column N); ...": renumbered
+        const std::string old_column = "column " + std::to_string(e.column());
+        if (const auto at = message.find(old_column); at != std::string::npos)
+          message.replace(at, old_column.size(), "column " + std::to_string(column));
+        throw ExprError(column, e.reason(), message);
       }
     }
     start = end + 1;

@@ -100,7 +100,7 @@ TEST(Explore, RunningItAgainGivesTheSameNumbers) {
 TEST(Explore, JsonHasTheGraphAndEveryNumber) {
   LectureL g;
   const auto j = nlohmann::json::parse(mg::walkthrough_json(g.L));
-  EXPECT_EQ(j["root"], g.L.id());
+  EXPECT_EQ(j["root"], 6);  // ids are positions in creation order: a b c e d f L
   EXPECT_NE(j["dot"].get<std::string>().find("{ a | data 2.0000 | grad 0.0000 }"),
             std::string::npos);  // drawn before the first step
   ASSERT_EQ(j["nodes"].size(), 7u);
@@ -108,9 +108,23 @@ TEST(Explore, JsonHasTheGraphAndEveryNumber) {
   EXPECT_EQ(j["nodes"][0]["grad"], 6.0);
   EXPECT_EQ(j["nodes"][6]["op"], "*");
   EXPECT_EQ(j["nodes"][6]["data"], -8.0);
-  EXPECT_EQ(j["nodes"][6]["children"], nlohmann::json::array({g.d.id(), g.f.id()}));
+  EXPECT_EQ(j["nodes"][6]["children"], nlohmann::json::array({4, 5}));
+  EXPECT_NE(j["dot"].get<std::string>().find("n4 -> n6op;"), std::string::npos);
+  EXPECT_EQ(j["steps"][1]["node"], 6);
+  EXPECT_EQ(j["steps"][3]["terms"][0]["child"], 0);
   EXPECT_EQ(j["steps"][3]["terms"][0]["contribution"], 6.0);
   EXPECT_EQ(j["steps"][3]["terms"][1]["grad"], -4.0);
+}
+
+TEST(Explore, TheSameTextWhereverTheGraphIsOnTheTape) {
+  const std::vector<std::pair<std::string, double>> values{{"a", 2.0}, {"b", -3.0}};
+  const std::string first = mg::statements_walkthrough_json("e = a*b; L = e*e + a", values);
+  mg::Value padding[5] = {1.0, 2.0, 3.0, 4.0, 5.0};  // the tape is not where it was
+  EXPECT_EQ(mg::statements_walkthrough_json("e = a*b; L = e*e + a", values), first);
+  EXPECT_EQ(padding[4].data(), 5.0);
+  const auto j = nlohmann::json::parse(first);
+  EXPECT_EQ(j["nodes"][0]["grad"], 1.0 + 2 * -6.0 * -3.0);  // dL/da = 2e*b + 1 = 37
+  EXPECT_THROW(mg::statements_walkthrough_json("e = a*", values), mg::ExprError);
 }
 
 TEST(Explore, NonFiniteNumbersAreStrings) {

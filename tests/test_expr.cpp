@@ -265,6 +265,7 @@ TEST(Statements, ErrorsCountColumnsFromTheStart) {
   } catch (const micrograd::ExprError& e) {
     EXPECT_EQ(e.column(), 5);
     EXPECT_EQ(e.reason(), "unknown variable 'q'");
+    EXPECT_STREQ(e.what(), "unknown variable 'q' (column 5); pass it as q=NUMBER");
   }
   EXPECT_THROW(micrograd::parse_statements(" ;\n ", v), micrograd::ExprError);
   EXPECT_THROW(micrograd::parse_statements("a == 1", v),

@@ -6,28 +6,26 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "micrograd/explore.hpp"
 #include "micrograd/expr.hpp"
-#include "micrograd/tape.hpp"
 
 namespace {
 
-// walkthrough("e = a*b; L = e*f", '{"a": 2, "b": -3, "f": -2}', "LR") -> explore.hpp's JSON, or
-// {"error": "...", "column": N} (column 0 when it is not about a place in the text).
+// walkthrough("e = a*b; L = e*f", '[["a", 2], ["b", -3], ["f", -2]]', "LR") -> explore.hpp's
+// JSON, or {"error": "...", "column": N} (column 0 when it is not about a place in the text).
 std::string walkthrough(const std::string& text, const std::string& values_json,
                         const std::string& rankdir) {
-  micrograd::TapeScope scope;  // every call starts from an empty tape
   try {
-    micrograd::Variables vars;
-    const auto values = nlohmann::json::parse(values_json);
-    for (const auto& [name, value] : values.items())
-      vars.emplace(name, micrograd::Value(value.get<double>(), name));
-    const micrograd::Value root = micrograd::parse_statements(text, vars);
+    std::vector<std::pair<std::string, double>> values;
+    for (const auto& pair : nlohmann::json::parse(values_json))
+      values.emplace_back(pair.at(0).get<std::string>(), pair.at(1).get<double>());
     micrograd::DotOptions options;
     options.rankdir = rankdir;
     options.max_nodes = 300;
-    return micrograd::walkthrough_json(root, options);
+    return micrograd::statements_walkthrough_json(text, values, options);
   } catch (const micrograd::ExprError& e) {
     return nlohmann::json{{"error", e.what()}, {"column", e.column()}}.dump();
   } catch (const std::exception& e) {
@@ -35,12 +33,12 @@ std::string walkthrough(const std::string& text, const std::string& values_json,
   }
 }
 
-// The variables `text` needs values for, as a JSON list ([] when the text does not parse).
+// The variables `text` needs values for, as a JSON list (null when the text does not parse).
 std::string variables(const std::string& text) {
   try {
     return nlohmann::json(micrograd::statements_variables(text)).dump();
   } catch (const std::exception&) {
-    return "[]";
+    return "null";
   }
 }
 

@@ -25,6 +25,9 @@ struct DotOptions {
   // minimisation cut short, straight edges): a 300-node graph of shared operands took graphviz
   // minutes with its defaults, a few seconds so. Smaller graphs are laid out exactly as before.
   std::size_t fast_layout_above = 100;
+  // Name the drawn nodes n0, n1, ... in creation order instead of by tape index (the same text
+  // wherever on the tape the graph was built: the interactive page's engine compares them).
+  bool renumber = false;
 };
 
 // DOT text for the nodes reachable from `root`. Throws std::length_error past options.max_nodes.

@@ -11,6 +11,8 @@
 #pragma once
 
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "micrograd/draw.hpp"
@@ -47,10 +49,20 @@ Walkthrough walk_backward(const Value& root);
 //   {"root": id, "dot": "...", "nodes": [{"id", "label", "name", "op", "data", "grad",
 //   "children"}],
 //    "steps": [{"node", "terms": [{"child", "upstream", "local", "contribution", "grad"}]}]}
+// Ids (id, children, root, node, child, and the DOT's n0, n1, ...) are positions in `nodes`
+// (creation order), so the text does not depend on where on the tape the graph was built.
 // "name" is the label, or "out" for an unlabelled root and v1, v2, ... for unlabelled inner nodes
 // (the DOT shows the names; the graph's labels are left as they were). "grad" of a node is its
 // final one; numbers that are not finite are the strings "inf", "-inf",
 // "nan" (JSON has no such numbers). Calls walk_backward(root); `options` shape the DOT.
 std::string walkthrough_json(const Value& root, const DotOptions& options = {});
+
+// walkthrough_json of statements (expr.hpp's parse_statements) over leaves made first, in the
+// given order, one per (name, value): what `micrograd grad --html` writes into the page and what
+// the page's WebAssembly engine computes after each edit (one function, so the same node ids and
+// numbers). Built inside a TapeScope: nothing is left on the tape. Throws ExprError for the text.
+std::string statements_walkthrough_json(std::string_view text,
+                                        const std::vector<std::pair<std::string, double>>& values,
+                                        const DotOptions& options = {});
 
 }  // namespace micrograd

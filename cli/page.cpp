@@ -1,0 +1,61 @@
+// page.cpp: finds the built page template and writes a page with the program's data in it.
+#include "page.hpp"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+namespace micrograd::cli {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr const char* kPlaceholder =
+    "<script id=\"micrograd-data\" type=\"application/json\">null</script>";
+
+std::vector<fs::path> page_candidates() {
+  std::vector<fs::path> out;
+  if (const char* dir = std::getenv("MICROGRAD_WEB_DIR"); dir != nullptr && *dir != '\0')
+    out.push_back(fs::path(dir) / "explorer.html");
+  if (std::string(MICROGRAD_WEB_PAGE_BUILT).size() > 0) out.emplace_back(MICROGRAD_WEB_PAGE_BUILT);
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) out.push_back(exe.parent_path().parent_path() / "share/micrograd/web/explorer.html");
+  return out;
+}
+
+}  // namespace
+
+std::string find_page_template() {
+  std::string looked;
+  for (const fs::path& p : page_candidates()) {
+    std::error_code ec;
+    if (fs::is_regular_file(p, ec)) return p.string();
+    looked += "\n  " + p.string();
+  }
+  throw MissingTool(
+      "the interactive page (explorer.html) was not built: it needs Debian's emscripten and the "
+      "page's tools (`make deps` installs both, then build again; docs/explorer.md). Looked in:" +
+      looked);
+}
+
+void write_page(const std::string& path, const std::string& data_json) {
+  const std::string source = find_page_template();
+  std::ifstream in(source, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  std::string page = text.str();
+  const auto at = page.find(kPlaceholder);
+  if (!in || at == std::string::npos)
+    throw std::runtime_error("the page template " + source +
+                             " has no data placeholder: rebuild it (cmake --build build)");
+  // '<' appears only inside JSON strings: as \u003c it can never close or open a tag.
+  std::string safe;
+  for (const char c : data_json) safe += c == '<' ? std::string("\\u003c") : std::string(1, c);
+  page.replace(at, std::string_view(kPlaceholder).size(),
+               "<script id=\"micrograd-data\" type=\"application/json\">" + safe + "</script>");
+  write_file_atomically(path, page);
+}
+
+}  // namespace micrograd::cli

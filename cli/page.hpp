@@ -1,0 +1,19 @@
+// page.hpp: writing the interactive page (web/explorer.html, built with the program): the
+// program's data goes into the page, which then needs nothing else (offline, file://).
+// Not here: the page itself (web/) or the numbers (explore.hpp).
+#pragma once
+
+#include <string>
+
+#include "micrograd/io.hpp"
+
+namespace micrograd::cli {
+
+// The built page template: $MICROGRAD_WEB_DIR/explorer.html, else the one this build made, else
+// the installed one (<prefix>/share/micrograd/web). Throws MissingTool saying how to build it.
+std::string find_page_template();
+
+// Writes the template with `data_json` (a JSON object) as its data, atomically.
+void write_page(const std::string& path, const std::string& data_json);
+
+}  // namespace micrograd::cli
