@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -102,6 +103,12 @@ int run_grad(const GradArgs& args) {
     std::cout << "graph written to " << args.graph << "\n";
   }
   if (!args.html.empty()) {
+    for (const auto& [name, x] : numbers)
+      if (!std::isfinite(x)) {
+        std::cerr << "micrograd grad: --html: " << name << " is " << python_float_repr(x)
+                  << ": a page can only hold finite numbers\n";
+        return kExitFailure;
+      }
     DotOptions options;
     options.max_nodes = args.max_nodes;
     options.rankdir = args.rankdir;

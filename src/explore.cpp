@@ -3,8 +3,11 @@
 #include "micrograd/explore.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <stdexcept>
 
 #include "micrograd/expr.hpp"
@@ -147,6 +150,100 @@ std::string walkthrough_json(const Value& root, const DotOptions& options) {
                         {"nodes", std::move(nodes)},
                         {"steps", std::move(steps)}};
   return out.dump();
+}
+
+namespace {
+
+bool is_identifier(const std::string& s) {
+  if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
+  for (const char c : s)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
+  for (const char* f : {"exp", "log", "tanh", "relu", "sigmoid"})
+    if (s == f) return false;
+  return true;
+}
+
+}  // namespace
+
+Statements to_statements(const Value& root) {
+  Tape& tape = root.tape();
+  const std::vector<Index> nodes = reached_nodes(tape, root.id());
+  // Names: identifier labels first (the first node with a label keeps it, later ones get _2, _3),
+  // then v1, v2, ... for the rest, skipping names already taken.
+  std::map<Index, std::string> name;
+  std::set<std::string> taken;
+  for (const Index i : nodes) {
+    const std::string& label = tape.label(i);
+    if (!is_identifier(label)) continue;
+    std::string n = label;
+    for (int k = 2; taken.count(n) != 0; ++k) n = label + "_" + std::to_string(k);
+    taken.insert(n);
+    name[i] = n;
+  }
+  int next = 0;
+  for (const Index i : nodes) {
+    if (name.count(i) != 0) continue;
+    std::string n = i == root.id() && taken.count("out") == 0 ? "out" : "";
+    while (n.empty() || taken.count(n) != 0) {
+      n = "v";
+      n += std::to_string(++next);
+    }
+    taken.insert(n);
+    name[i] = n;
+  }
+  Statements out;
+  for (const Index i : nodes) {
+    const Op op = tape.op(i);
+    if (op == Op::Leaf) {
+      out.variables.emplace_back(name[i], tape.data(i));
+      continue;
+    }
+    auto arg = [&](Index k) { return name[tape.child(i, k)]; };
+    std::string rhs;
+    switch (op) {
+      case Op::Add:
+        rhs = arg(0) + " + " + arg(1);
+        break;
+      case Op::Mul:
+        rhs = arg(0) + "*" + arg(1);
+        break;
+      case Op::Pow:
+        rhs = arg(0) + "**" + arg(1);
+        break;
+      case Op::PowConst: {
+        const std::string exponent = tape.op_string(i).substr(2);  // "**2" -> "2" (exact digits)
+        if (exponent == "inf" || exponent == "-inf" || exponent == "nan")
+          throw std::invalid_argument(
+              "micrograd: to_statements: " + tape.describe(i) +
+              " has a non-finite exponent, which an expression cannot hold");
+        rhs = arg(0) + "**" + (exponent[0] == '-' ? "(" + exponent + ")" : exponent);
+        break;
+      }
+      case Op::Exp:
+        rhs = "exp(" + arg(0) + ")";
+        break;
+      case Op::Log:
+        rhs = "log(" + arg(0) + ")";
+        break;
+      case Op::Tanh:
+        rhs = "tanh(" + arg(0) + ")";
+        break;
+      case Op::Relu:
+        rhs = "relu(" + arg(0) + ")";
+        break;
+      case Op::Sigmoid:
+        rhs = "sigmoid(" + arg(0) + ")";
+        break;
+      default:
+        throw std::invalid_argument(
+            "micrograd: to_statements: " + tape.describe(i) +
+            (is_user_op(op) ? " is a user-defined op: the page can show graphs of built-in ops only"
+                            : " is a fused neuron: build the graph node by node (fused=False)"));
+    }
+    out.text += name[i] + " = " + rhs + "\n";
+  }
+  if (tape.op(root.id()) == Op::Leaf) out.text = name[root.id()] + "\n";
+  return out;
 }
 
 std::string statements_walkthrough_json(std::string_view text,

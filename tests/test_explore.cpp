@@ -5,6 +5,7 @@
 
 #include "micrograd/explore.hpp"
 #include "micrograd/expr.hpp"
+#include "micrograd/nn.hpp"
 
 namespace mg = micrograd;
 
@@ -159,4 +160,64 @@ TEST(Explore, UnlabelledNodesAreNamedOnThePageOnly) {
   EXPECT_EQ(e.label(), "");  // the graph's own labels are untouched
   EXPECT_EQ(y.label(), "");
   EXPECT_EQ(a.label(), "a");
+}
+
+TEST(Explore, StatementsRebuildTheGraphNodeForNode) {
+  // The lecture's neuron with its labels (one of them, 'x1*w1', is not a name), and the derived
+  // ops micrograd builds from primitives (-, /, unary minus), a power, exp and a constant.
+  mg::Value x1(2.0, "x1"), x2(0.0, "x2"), w1(-3.0, "w1"), w2(1.0, "w2");
+  mg::Value b(6.8813735870195432, "b");
+  mg::Value x1w1 = x1 * w1;
+  x1w1.set_label("x1*w1");
+  mg::Value n = x1w1 + x2 * w2 + b;
+  n.set_label("n");
+  mg::Value o = mg::tanh(n) - x2 / (w2 + 1.0) + (-w1) * mg::exp(w2) + mg::pow(x1, 3.0) * 0.5;
+  const mg::Statements s = mg::to_statements(o);
+  // 5 inputs and 4 constants: -1 (of a - b), 1.0, -1 (of -w1), 0.5 (an exponent is not a child)
+  ASSERT_EQ(s.variables.size(), 5u + 4u);
+  EXPECT_EQ(s.variables[0].first, "x1");
+  EXPECT_NE(s.text.find("n = "), std::string::npos) << s.text;
+  EXPECT_NE(s.text.find("tanh(n)"), std::string::npos) << s.text;
+  EXPECT_NE(s.text.find("**3"), std::string::npos) << s.text;
+  EXPECT_NE(s.text.find("**(-1)"), std::string::npos) << s.text;
+  EXPECT_EQ(s.text.rfind("out = ", 0) == std::string::npos, true);
+  EXPECT_NE(s.text.find("\nout = "), std::string::npos) << s.text;  // the root, last
+
+  o.backward();
+  mg::Variables vars;
+  for (const auto& [name, value] : s.variables) vars.emplace(name, mg::Value(value, name));
+  const mg::Value rebuilt = mg::parse_statements(s.text, vars);
+  rebuilt.backward();
+  EXPECT_EQ(rebuilt.data(), o.data());
+  EXPECT_EQ(vars.at("x1").grad(), x1.grad());
+  EXPECT_EQ(vars.at("x2").grad(), x2.grad());
+  EXPECT_EQ(vars.at("w1").grad(), w1.grad());
+  EXPECT_EQ(vars.at("w2").grad(), w2.grad());
+  EXPECT_EQ(vars.at("b").grad(), b.grad());
+  EXPECT_EQ(vars.at("n").grad(), n.grad());
+  EXPECT_EQ(mg::walk_backward(rebuilt).steps.size(), mg::walk_backward(o).steps.size());
+}
+
+TEST(Explore, StatementsNamesAreUniqueAndLeavesAlone) {
+  mg::Value a(1.5, "a"), a2(2.5, "a"), t(1.0, "tanh");  // a label twice; a function's name
+  const mg::Value y = a * a2 + t;
+  const mg::Statements s = mg::to_statements(y);
+  ASSERT_EQ(s.variables.size(), 3u);
+  EXPECT_EQ(s.variables[0], (std::pair<std::string, double>{"a", 1.5}));
+  EXPECT_EQ(s.variables[1], (std::pair<std::string, double>{"a_2", 2.5}));
+  EXPECT_EQ(s.variables[2].first, "v1");
+  EXPECT_EQ(s.text, "v2 = a*a_2\nout = v2 + v1\n");
+  EXPECT_EQ(mg::to_statements(a).text, "a\n");
+  mg::Value h = mg::hook_node("mine", 2.0, std::vector<mg::Value>{a});
+  EXPECT_THROW(mg::to_statements(h), std::invalid_argument);
+  const mg::nn::MLP net(2, {2, 1});
+  const std::vector<mg::Value> x{mg::Value(1.0), mg::Value(2.0)};
+  try {
+    mg::to_statements(net.score(x));  // fused neurons by default
+    FAIL() << "no error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("fused=False"), std::string::npos) << e.what();
+  }
+  const mg::Statements unfused = mg::to_statements(net.forward(x, false)[0]);
+  EXPECT_NE(unfused.text.find("relu("), std::string::npos);
 }

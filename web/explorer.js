@@ -273,6 +273,7 @@
 
   async function start() {
     $('expression').value = data.text;
+    $('expression').rows = Math.min(12, Math.max(3, data.text.split('\n').length));
     viz = await Viz.instance();
     engine = await MicrogradEngine();
     const names = JSON.parse(engine.variables(data.text));

@@ -57,6 +57,20 @@ Walkthrough walk_backward(const Value& root);
 // "nan" (JSON has no such numbers). Calls walk_backward(root); `options` shape the DOT.
 std::string walkthrough_json(const Value& root, const DotOptions& options = {});
 
+// root's graph as statements that parse_statements() rebuilds node for node: every leaf a
+// variable (in `variables`, in creation order), every op node one statement `NAME = a*b`,
+// `NAME = tanh(a)`, `NAME = a**2`, ... in creation order, root's last. Names: a node's label when
+// it is an identifier (not a function name), made unique; otherwise v1, v2, ... (the root: out).
+// The rebuilt graph has the same ops on the same inputs in the same order, so its forward values
+// and gradients are the same bit for bit. For the page (Python's micrograd_cpp.explore, the
+// program's training page). Throws std::invalid_argument for nodes that statements cannot
+// express: user-defined ops and fused neurons (build those node by node).
+struct Statements {
+  std::string text;
+  std::vector<std::pair<std::string, double>> variables;
+};
+Statements to_statements(const Value& root);
+
 // walkthrough_json of statements (expr.hpp's parse_statements) over leaves made first, in the
 // given order, one per (name, value): what `micrograd grad --html` writes into the page and what
 // the page's WebAssembly engine computes after each edit (one function, so the same node ids and

@@ -17,11 +17,12 @@ from .engine import (NonFiniteError, StaleValueError, Value, get_backward_semant
 from .graph import draw_dot, trace
 from .nn import MLP, Layer, Module, Neuron
 from .interop import from_torch, to_torch
+from .explorer import explore
 from . import engine, nn  # noqa: F401  (micrograd's module layout)
 
 __all__ = [
     "Value", "StaleValueError", "NonFiniteError", "set_detect_anomaly",
     "set_backward_semantics", "get_backward_semantics",
     "Module", "Neuron", "Layer", "MLP",
-    "draw_dot", "trace", "to_torch", "from_torch",
+    "draw_dot", "trace", "to_torch", "from_torch", "explore",
 ]

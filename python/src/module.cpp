@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <exception>
 
+#include "micrograd/explore.hpp"
 #include "pyvalue.hpp"
 
 namespace py = pybind11;
@@ -107,6 +108,22 @@ PYBIND11_MODULE(_core, m) {
         micrograd::Tape::current().collect();
       },
       "Reclaims now every node no Python Value can reach (it also happens automatically).");
+  m.def(
+      "_explore_data",
+      [](py::handle root, const std::string& rankdir) {
+        PyValue* v = as_value(root.ptr());
+        if (v == nullptr) throw py::type_error("explore() needs a Value");
+        const micrograd::Statements s = micrograd::to_statements(v->get());
+        micrograd::DotOptions options;
+        options.rankdir = rankdir;
+        options.max_nodes = 300;
+        py::list variables;
+        for (const auto& [name, value] : s.variables) variables.append(py::make_tuple(name, value));
+        return py::make_tuple(s.text, variables,
+                              micrograd::statements_walkthrough_json(s.text, s.variables, options));
+      },
+      py::arg("root"), py::arg("rankdir"),
+      "(statements, variables, walkthrough JSON) of root's graph: the data of explore()'s page.");
   m.def(
       "pinned_count", [] { return micrograd::Tape::current().pinned_count(); },
       "Python Values alive on this thread's tape.");
