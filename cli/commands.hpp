@@ -16,5 +16,6 @@ inline constexpr int kExitUsage = 2;
 void setup_grad(CLI::App& app, int& exit_code);
 void setup_train(CLI::App& app, int& exit_code);
 void setup_predict(CLI::App& app, int& exit_code);
+void setup_lecture(CLI::App& app, int& exit_code);
 
 }  // namespace micrograd::cli

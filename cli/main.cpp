@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   micrograd::cli::setup_grad(app, exit_code);
   micrograd::cli::setup_train(app, exit_code);
   micrograd::cli::setup_predict(app, exit_code);
+  micrograd::cli::setup_lecture(app, exit_code);
   // `micrograd help [COMMAND]`, and a clear word for a command that does not exist (CLI11 would
   // only say "A subcommand is required").
   if (argc >= 2 && argv[1][0] != '-') {

@@ -235,6 +235,22 @@ void plot_training_curves(const std::vector<double>& losses, const std::vector<d
   run_gnuplot(script, path, 800, 600);
 }
 
+void plot_line(const std::vector<double>& xs, const std::vector<double>& ys,
+               const std::string& path, const std::string& title, const std::string& xlabel,
+               const std::string& ylabel) {
+  if (xs.empty() || xs.size() != ys.size())
+    throw std::invalid_argument("plot_line: " + std::to_string(xs.size()) + " xs and " +
+                                std::to_string(ys.size()) + " ys (one y per x, at least one)");
+  std::string script = "$points << EOD\n";
+  for (std::size_t k = 0; k < xs.size(); ++k) script += num(xs[k]) + ' ' + num(ys[k]) + '\n';
+  script += "EOD\nunset key\nset grid\n";
+  if (!title.empty()) script += "set title " + quote_double(title) + " noenhanced\n";
+  script += "set xlabel " + quote_double(xlabel) + " noenhanced\nset ylabel " +
+            quote_double(ylabel) + " noenhanced\n";
+  script += "plot $points using 1:2 with lines lw 2 lc rgb '#2b83ba'\n";
+  run_gnuplot(script, path, 640, 420);
+}
+
 void plot_epoch_curves(const std::vector<double>& train_loss,
                        const std::vector<double>& train_accuracy,
                        const std::vector<double>& test_accuracy, const std::string& path,

@@ -159,6 +159,24 @@ TEST(Plot, TrainingCurves) {
   fs::remove_all(d);
 }
 
+TEST(Plot, Line) {
+  if (!micrograd::gnuplot_available()) GTEST_SKIP() << "gnuplot not installed";
+  const fs::path d = fresh_dir("line");
+  std::vector<double> xs, ys;
+  for (int k = -20; k < 20; ++k) {
+    xs.push_back(0.25 * k);
+    ys.push_back(3 * xs.back() * xs.back() - 4 * xs.back() + 5);
+  }
+  micrograd::plot_line(xs, ys, (d / "f.png").string(), "f(x) = 3x^2 - 4x + 5", "x", "f(x)");
+  expect_png(micrograd::testing::read_file(d / "f.png"), 640, 420);
+  micrograd::plot_line(xs, ys, (d / "f.svg").string(), "f_title");
+  EXPECT_NE(micrograd::testing::read_file(d / "f.svg").find("f_title"), std::string::npos);
+  EXPECT_THROW(micrograd::plot_line(xs, {1.0}, (d / "bad.svg").string()), std::invalid_argument);
+  EXPECT_THROW(micrograd::plot_line({}, {}, (d / "bad.svg").string()), std::invalid_argument);
+  EXPECT_FALSE(fs::exists(d / "bad.svg"));
+  fs::remove_all(d);
+}
+
 // Fashion-MNIST's pictures: curves per epoch, a confusion matrix, a grid of images.
 TEST(Plot, EpochsConfusionMatrixAndImages) {
   if (!micrograd::gnuplot_available()) GTEST_SKIP() << "gnuplot not installed";

@@ -197,7 +197,7 @@
     renderStep();
   }
 
-  async function showWalkthrough(w, keepStep) {
+  function showWalkthrough(w, keepStep) {
     walk = w;
     nodeById = new Map(w.nodes.map((n) => [n.id, n]));
     const svg = viz.renderSVGElement(w.dot);
@@ -258,6 +258,7 @@
   function onKey(event) {
     const tag = event.target.tagName;
     if (tag === 'TEXTAREA' || tag === 'INPUT' || (tag === 'BUTTON' && event.key === ' ')) return;
+    if (!walk || $('inputs').hidden) return;
     const actions = {
       ArrowRight: () => setStep(stepIndex + 1),
       ArrowLeft: () => setStep(stepIndex - 1),
@@ -271,24 +272,83 @@
     }
   }
 
-  async function start() {
-    $('expression').value = data.text;
-    $('expression').rows = Math.min(12, Math.max(3, data.text.split('\n').length));
-    viz = await Viz.instance();
-    engine = await MicrogradEngine();
-    const names = JSON.parse(engine.variables(data.text));
+  // Shows an expression with its variables and the program's walkthrough (or the engine's).
+  function loadExpression(expr) {
+    variables.clear();
+    for (const [name, value] of expr.variables) variables.set(name, value);
+    $('expression').value = expr.text;
+    $('expression').rows = Math.min(12, Math.max(3, expr.text.split('\n').length));
+    $('variables').replaceChildren();
+    const names = JSON.parse(engine.variables(expr.text));
     renderVariableInputs(names);
-    if (data.walkthrough) {
+    $('error').textContent = '';
+    stopPlaying();
+    if (expr.walkthrough) {
       // The program's numbers come first; the page's engine must agree with them exactly.
-      const mine = JSON.parse(engine.walkthrough(data.text, valuesJson(names), data.rankdir || 'LR'));
-      if (JSON.stringify(mine) !== JSON.stringify(data.walkthrough)) {
+      const mine = JSON.parse(engine.walkthrough(expr.text, valuesJson(names), data.rankdir || 'LR'));
+      if (JSON.stringify(mine) !== JSON.stringify(expr.walkthrough)) {
         console.error('the WebAssembly engine disagrees with the program\'s numbers');
       }
-      await showWalkthrough(data.walkthrough, false);
+      showWalkthrough(expr.walkthrough, false);
     } else {
       recompute();
     }
     setStep(-1);
+  }
+
+  // Lecture mode: one part at a time (its text, numbers, plot, and expression if it has one).
+  function showPart(k) {
+    const part = data.parts[k];
+    for (const [i, b] of [...$('parts').children].entries()) {
+      b.setAttribute('aria-current', String(i === k));
+    }
+    $('part-title').textContent = part.title;
+    $('part-text').textContent = part.text;
+    const rows = $('part-lines').tBodies[0];
+    rows.replaceChildren();
+    for (const [label, value] of part.lines) {
+      const tr = document.createElement('tr');
+      for (const text of [label, value]) {
+        const td = document.createElement('td');
+        td.textContent = text;
+        tr.append(td);
+      }
+      rows.append(tr);
+    }
+    $('part-plot').hidden = !part.plot;
+    if (part.plot) {
+      $('part-plot').src = part.plot;
+      $('part-plot').alt = part.plotAlt || '';
+    }
+    for (const id of ['inputs', 'chain', 'graph-panel', 'table-panel']) {
+      $(id).hidden = !part.expression;
+    }
+    if (part.expression) loadExpression(part.expression);
+  }
+
+  function startLecture() {
+    $('title').textContent = 'micrograd: the lecture, computed by this engine';
+    document.title = 'micrograd: the lecture';
+    $('parts').hidden = false;
+    $('part').hidden = false;
+    for (const [k, part] of data.parts.entries()) {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.textContent = part.title;
+      b.addEventListener('click', () => showPart(k));
+      $('parts').append(b);
+    }
+    showPart(0);
+  }
+
+  async function start() {
+    viz = await Viz.instance();
+    engine = await MicrogradEngine();
+    if (data.mode === 'lecture') {
+      startLecture();
+    } else {
+      loadExpression(data);
+    }
     $('reset').addEventListener('click', () => setStep(-1));
     $('back').addEventListener('click', () => setStep(stepIndex - 1));
     $('step').addEventListener('click', () => setStep(stepIndex + 1));

@@ -73,6 +73,11 @@ void plot_image_grid(const std::vector<std::vector<double>>& images, std::size_t
                      std::size_t cols, const std::vector<std::string>& captions,
                      std::size_t columns, const std::string& path, const std::string& title = "");
 
+// A line through the points (xs[k], ys[k]) (the lecture's plt.plot(xs, ys)).
+void plot_line(const std::vector<double>& xs, const std::vector<double>& ys,
+               const std::string& path, const std::string& title = "",
+               const std::string& xlabel = "x", const std::string& ylabel = "y");
+
 // Runs a gnuplot script whose output goes to `path` (the script must not `set output`; this sets it
 // to a temporary file and renames it on success). The terminal is chosen by extension.
 void run_gnuplot(const std::string& script, const std::string& path, int width, int height);

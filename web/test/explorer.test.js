@@ -147,11 +147,79 @@ async function main() {
     await page.screenshot({ path: path.join(outDir, 'expression-390x844.png'), fullPage: true });
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
     assert.equal(overflow, false, 'the page is wider than a phone screen');
+
+    await lecturePage(browser, problems);
   } finally {
     await browser.close();
   }
   assert.deepEqual(problems, []);
   console.log(`explorer page: every check passed; screenshots in ${outDir}`);
+}
+
+// The lecture's page: each part's numbers, its plot, and its graph stepped through.
+async function lecturePage(browser, problems) {
+  const file = path.join(outDir, 'lecture.html');
+  execFileSync(program, ['lecture', '--html', file]);
+  const page = await browser.newPage();
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`lecture console: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`lecture page error: ${e.message}`));
+  await page.setViewport({ width: 1280, height: 800 });
+  await page.goto(`file://${file}`);
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 60000 });
+  const text = (sel) => page.$eval(sel, (e) => e.textContent);
+  const lines = () => page.$$eval('#part-lines tr', (rows) => Object.fromEntries(
+    rows.map((r) => [r.cells[0].textContent, r.cells[1].textContent])));
+  const table = () => page.$$eval('#values tbody tr', (rows) => Object.fromEntries(
+    rows.map((r) => { const c = [...r.cells].map((x) => x.textContent); return [c[0], c.slice(1)]; })));
+  const parts = await page.$$eval('#parts button', (bs) => bs.map((b) => b.textContent));
+  assert.equal(parts.length, 5);
+  const part = async (k) => { await page.click(`#parts button:nth-child(${k})`); };
+
+  // 1: the derivative, a plot drawn by gnuplot, no graph.
+  assert.match(await text('#part-title'), /derivative/);
+  assert.equal((await lines())['f(3.0)'], '20.0');
+  assert.equal((await lines())['slope of d in c'], '0.9999999999976694');
+  assert.equal(await page.$eval('#part-plot', (i) => !i.hidden && i.complete && i.naturalWidth > 0), true);
+  assert.equal(await page.$eval('#inputs', (e) => e.hidden), true);
+  await page.screenshot({ path: path.join(outDir, 'lecture-1-derivative.png'), fullPage: true });
+
+  // 2: L and its backprop: -8, then 6, -4, -2, 4 after stepping to the end.
+  await part(2);
+  assert.equal((await lines()).L, '-8.0');
+  assert.equal((await lines())['(L(a + h) - L)/h'], '6.000000000000227');
+  assert.match(await text('#step-info'), /before backward/);
+  for (let k = 0; k < 4; k += 1) await page.click('#step');
+  let t = await table();
+  assert.deepEqual([t.L[1], t.a[2], t.b[2], t.c[2], t.f[2]], ['-8.0', '6.0', '-4.0', '-2.0', '4.0']);
+  assert.match(await text('#chain-rule'), /dL\/da = dL\/de \* de\/da = -2\.0 \* -3\.0 = 6\.0/);
+
+  // 3: the neuron, stepped to the end: 0.7071 and -1.5 in the graph's records.
+  await part(3);
+  await page.click('#play');
+  await page.waitForFunction(() => /step (\d+) of \1/.test(document.getElementById('step-info').textContent),
+    { timeout: 20000 });
+  t = await table();
+  assert.equal(t.o[1], '0.7071067811865476');
+  assert.equal(t.x1[2], '-1.4999999999999996');
+  const record = await page.$$eval('#graph g.node', (gs) => gs.map((g) =>
+    [...g.querySelectorAll('text')].map((x) => x.textContent).join(' | ')));
+  assert.ok(record.includes('o | data 0.7071 | grad 1.0000'), record.join('\n'));
+  assert.ok(record.includes('x1 | data 2.0000 | grad -1.5000'));
+  await page.screenshot({ path: path.join(outDir, 'lecture-3-neuron.png'), fullPage: true });
+
+  // 4: tanh through exp: the same gradients (-1.5 here, exactly).
+  await part(4);
+  await page.keyboard.press('End');
+  assert.equal((await lines())['do/dx1'], '-1.5');
+  assert.equal((await table()).x1[2], '-1.5');
+
+  // 5: the MLP's training: 20 losses falling, and the curve.
+  await part(5);
+  const l = await lines();
+  assert.ok(Number(l['step 19 loss']) < Number(l['step 0 loss']) / 10);
+  assert.equal(await page.$eval('#part-plot', (i) => i.complete && i.naturalWidth > 0), true);
+  assert.equal(await page.$eval('#graph-panel', (e) => e.hidden), true);
+  await page.screenshot({ path: path.join(outDir, 'lecture-5-mlp.png'), fullPage: true });
 }
 
 main().catch((e) => {
