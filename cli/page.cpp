@@ -58,4 +58,25 @@ void write_page(const std::string& path, const std::string& data_json) {
   write_file_atomically(path, page);
 }
 
+std::string base64(const std::string& bytes) {
+  static const char* table = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 2 < bytes.size(); i += 3) {
+    const unsigned v = static_cast<unsigned char>(bytes[i]) << 16 |
+                       static_cast<unsigned char>(bytes[i + 1]) << 8 |
+                       static_cast<unsigned char>(bytes[i + 2]);
+    for (const int shift : {18, 12, 6, 0}) out += table[v >> shift & 63];
+  }
+  if (i < bytes.size()) {
+    unsigned v = static_cast<unsigned char>(bytes[i]) << 16;
+    if (i + 1 < bytes.size()) v |= static_cast<unsigned char>(bytes[i + 1]) << 8;
+    out += table[v >> 18 & 63];
+    out += table[v >> 12 & 63];
+    out += i + 1 < bytes.size() ? table[v >> 6 & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
 }  // namespace micrograd::cli

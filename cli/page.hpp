@@ -13,6 +13,9 @@ namespace micrograd::cli {
 // the installed one (<prefix>/share/micrograd/web). Throws MissingTool saying how to build it.
 std::string find_page_template();
 
+// Standard base64 (RFC 4648), for pictures put into the page as data: URLs.
+std::string base64(const std::string& bytes);
+
 // Writes the template with `data_json` (a JSON object) as its data, atomically.
 void write_page(const std::string& path, const std::string& data_json);
 

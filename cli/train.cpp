@@ -36,6 +36,7 @@
 #include "micrograd/parallel.hpp"
 #include "micrograd/plot.hpp"
 #include "micrograd/random.hpp"
+#include "train_page.hpp"
 
 namespace micrograd::cli {
 namespace {
@@ -69,6 +70,7 @@ struct TrainArgs {
   bool full_graph = false;  // graph.svg: the whole graph, not the output neuron's
   std::string save;         // write the trained model here (model.hpp's format)
   std::string init;         // start from this saved model instead of new weights
+  std::string html;         // write the run as an interactive page (train_page.hpp)
 };
 
 std::vector<std::size_t> parse_layers(const std::string& text) {
@@ -180,6 +182,10 @@ struct Plan {
 // init: the model of --init, whose architecture replaces --layers and --activation.
 Plan plan_run(const TrainArgs& a, const Dataset& data, const nn::MLP* init) {
   if (data.size() == 0) throw std::runtime_error("the data set '" + a.data.dataset + "' is empty");
+  if (!a.html.empty() && data.num_features() != 2)
+    throw CLI::ValidationError(
+        "--html", "the page draws the decision boundary over the plane: " + a.data.dataset +
+                      " has " + std::to_string(data.num_features()) + " features, not 2");
   Plan p;
   const bool binary = data.is_binary();
   p.loss = a.loss.empty() ? (binary ? "svm" : "softmax") : a.loss;
@@ -382,6 +388,7 @@ constexpr std::size_t kChunk = 16;
 
 struct History {
   std::vector<StepLog> steps;
+  TrainingRecord frames;  // with --html: the parameters at the start of some steps
   std::vector<EpochLog> epochs;
   std::optional<std::size_t> diverged_at;  // the step whose loss or update was not finite
   std::string diverged_what;
@@ -414,6 +421,12 @@ History train(const TrainArgs& a, const Plan& p, const Objective& loss, Optimize
   double epoch_loss = 0.0, epoch_correct = 0.0;
   for (std::size_t k = 0; k < p.steps; ++k) {
     TapeScope scope;  // this step's graph is reclaimed at the closing brace
+    if (!a.html.empty() && is_frame_step(k, p.steps)) {  // the weights this step's loss uses
+      std::vector<double> now;
+      for (const Value& w : params) now.push_back(w.data());
+      h.frames.frame_steps.push_back(k);
+      h.frames.frame_params.push_back(std::move(now));
+    }
     std::vector<std::size_t> rows;
     if (p.epochs > 0) {  // a new permutation each epoch, cut into batches
       const std::size_t j = k % p.steps_per_epoch, b = p.batch == 0 ? n : p.batch;
@@ -810,6 +823,16 @@ int run_train(const TrainArgs& a) {
     info.loss = plan.loss;
     out.attempt(a.save, [&] { save_model(a.save, model, info); });
   }
+  if (!a.html.empty()) {
+    TrainingRecord r = history.frames;
+    for (const StepLog& s : history.steps) {
+      r.loss.push_back(s.loss);
+      r.accuracy.push_back(s.accuracy);
+      r.lr.push_back(s.lr);
+    }
+    out.attempt(a.html,
+                [&] { write_training_page(a.html, describe(a, data, plan), model, data, r); });
+  }
   if (a.no_plots)
     out.notes.push_back("no pictures (--no-plots)");
   else {
@@ -863,6 +886,8 @@ void setup_train(CLI::App& app, int& exit_code) {
       ->excludes(activation);
   cmd->add_option("--save", a->save,
                   "Write the trained model to this file (JSON, docs/model-format.md)");
+  cmd->add_option("--html", a->html, "Write the run as an interactive page (docs/explorer.md)")
+      ->type_name("FILE");
   cmd->add_option("--loss", a->loss, "Loss (default: svm for two classes, softmax for more)")
       ->check(CLI::IsMember({"svm", "mse", "bce", "softmax"}));
   cmd->add_option("--optimizer", a->optimizer, "Optimizer")

@@ -67,14 +67,19 @@ std::string terminal_for(const std::string& path, int width, int height) {
 }  // namespace
 
 namespace {
-void produce_gnuplot_picture(const std::string& terminal, const std::string& script,
-                             const std::string& path);
+std::string produce_gnuplot_picture(const std::string& terminal, const std::string& script,
+                                    const std::string& path);
 }
 
 void run_gnuplot(const std::string& script, const std::string& path, int width, int height) {
+  run_gnuplot_output(script, path, width, height);
+}
+
+std::string run_gnuplot_output(const std::string& script, const std::string& path, int width,
+                               int height) {
   const std::string terminal = terminal_for(path, width, height);  // checks the extension first
   try {
-    produce_gnuplot_picture(terminal, script, path);
+    return produce_gnuplot_picture(terminal, script, path);
   } catch (const MissingTool&) {
     throw;
   } catch (const std::runtime_error& e) {  // name the picture in every failure
@@ -84,8 +89,9 @@ void run_gnuplot(const std::string& script, const std::string& path, int width, 
 }
 
 namespace {
-void produce_gnuplot_picture(const std::string& terminal, const std::string& script,
-                             const std::string& path) {
+std::string produce_gnuplot_picture(const std::string& terminal, const std::string& script,
+                                    const std::string& path) {
+  std::string output;
   produce_file_atomically(path, [&](const std::string& temp) {
     const std::string full =
         terminal + "set output " + quote_single(temp) + "\n" + script + "\nset output\n";
@@ -99,7 +105,9 @@ void produce_gnuplot_picture(const std::string& terminal, const std::string& scr
       throw std::runtime_error("gnuplot failed to write '" + path + "' (exit status " +
                                std::to_string(r.exit_status) + "): " + r.output);
     check_image_complete(temp, path);  // gnuplot exits 0 after failed writes (a full disk)
+    output = r.output;
   });
+  return output;
 }
 }  // namespace
 
@@ -249,6 +257,42 @@ void plot_line(const std::vector<double>& xs, const std::vector<double>& ys,
             quote_double(ylabel) + " noenhanced\n";
   script += "plot $points using 1:2 with lines lw 2 lc rgb '#2b83ba'\n";
   run_gnuplot(script, path, 640, 420);
+}
+
+PlotArea plot_series(const std::vector<double>& xs, const std::vector<double>& ys,
+                     const std::string& path, const std::string& title, const std::string& xlabel,
+                     const std::string& ylabel, int width, int height) {
+  if (xs.empty() || xs.size() != ys.size())
+    throw std::invalid_argument("plot_series: " + std::to_string(xs.size()) + " xs and " +
+                                std::to_string(ys.size()) + " ys (one y per x, at least one)");
+  std::string script = "$points << EOD\n";
+  for (std::size_t k = 0; k < xs.size(); ++k) script += num(xs[k]) + ' ' + num(ys[k]) + '\n';
+  script +=
+      "EOD\nunset key\nset grid\nset autoscale xfix\nset offsets 0, 0, graph 0.05, graph 0.05\n";
+  if (xs.front() == xs.back())
+    script += "set xrange [" + num(xs.front() - 1) + ":" + num(xs.front() + 1) + "]\n";
+  if (!title.empty()) script += "set title " + quote_double(title) + " noenhanced\n";
+  script += "set xlabel " + quote_double(xlabel) + " noenhanced\nset ylabel " +
+            quote_double(ylabel) + " noenhanced\n";
+  script += "plot $points using 1:2 with lines lw 2 lc rgb '#2b83ba'\n";
+  // Where the axes ended up: pixels of the plot area (gnuplot's y counts from the bottom).
+  script +=
+      "print sprintf('area %.17g %.17g %.17g %.17g %.17g %.17g', GPVAL_TERM_XMIN, "
+      "GPVAL_TERM_XMAX, GPVAL_TERM_YMIN, GPVAL_TERM_YMAX, GPVAL_X_MIN, GPVAL_X_MAX)\n";
+  const std::string printed = run_gnuplot_output(script, path, width, height);
+  PlotArea area{};
+  area.width = width;
+  area.height = height;
+  const auto at = printed.find("area ");
+  double bottom_up = 0.0, top_up = 0.0;
+  if (at == std::string::npos ||
+      std::sscanf(printed.c_str() + at, "area %lf %lf %lf %lf %lf %lf", &area.left, &area.right,
+                  &bottom_up, &top_up, &area.xmin, &area.xmax) != 6)
+    throw std::runtime_error("plot_series: gnuplot did not say where its axes are: " + printed);
+  // The svg terminal counts pixels; the png one as well (its scale is 1).
+  area.top = height - top_up;
+  area.bottom = height - bottom_up;
+  return area;
 }
 
 void plot_epoch_curves(const std::vector<double>& train_loss,

@@ -177,6 +177,38 @@ TEST(Plot, Line) {
   fs::remove_all(d);
 }
 
+TEST(Plot, SeriesSaysWhereItsAxesAre) {
+  if (!micrograd::gnuplot_available()) GTEST_SKIP() << "gnuplot not installed";
+  const fs::path d = fresh_dir("series");
+  std::vector<double> xs, ys;
+  for (int k = 0; k < 100; ++k) {
+    xs.push_back(k);
+    ys.push_back(1.0 / (1 + k));
+  }
+  const micrograd::PlotArea a =
+      micrograd::plot_series(xs, ys, (d / "s.svg").string(), "loss", "step", "loss", 640, 240);
+  EXPECT_EQ(a.width, 640);
+  EXPECT_EQ(a.height, 240);
+  EXPECT_GT(a.left, 20.0);  // room for the y tics and label
+  EXPECT_LT(a.left, 120.0);
+  EXPECT_GT(a.right, 560.0);
+  EXPECT_LE(a.right, 640.0);
+  EXPECT_GT(a.top, 5.0);
+  EXPECT_LT(a.top, 60.0);
+  EXPECT_GT(a.bottom, 150.0);
+  EXPECT_LT(a.bottom, 240.0);
+  EXPECT_EQ(a.xmin, 0.0);
+  EXPECT_EQ(a.xmax, 99.0);
+  // The curve's first point (0, 1.0) is drawn at the plot area's left edge.
+  const std::string svg = micrograd::testing::read_file(d / "s.svg");
+  char left[32];
+  std::snprintf(left, sizeof left, "M%.2f,", a.left);
+  EXPECT_NE(svg.find(left), std::string::npos) << left;
+  EXPECT_THROW(micrograd::plot_series({}, {}, (d / "x.svg").string(), "", "x", "y"),
+               std::invalid_argument);
+  fs::remove_all(d);
+}
+
 // Fashion-MNIST's pictures: curves per epoch, a confusion matrix, a grid of images.
 TEST(Plot, EpochsConfusionMatrixAndImages) {
   if (!micrograd::gnuplot_available()) GTEST_SKIP() << "gnuplot not installed";

@@ -328,6 +328,9 @@
 
   function startLecture() {
     $('title').textContent = 'micrograd: the lecture, computed by this engine';
+    $('hint').textContent = 'Pick a part. Where a part has a graph, step through its backward with ' +
+      'the buttons or the keys (Right arrow step, Left arrow back, Space play, Home reset) and edit ' +
+      'the expression or the values: micrograd\'s C++ engine (WebAssembly) recomputes everything.';
     document.title = 'micrograd: the lecture';
     $('parts').hidden = false;
     $('part').hidden = false;
@@ -341,11 +344,138 @@
     showPart(0);
   }
 
+  // ---- training mode: the run's frames (the parameters at some steps), each with the model's
+  // scores over a grid, and the first sample's graph with its numbers
+  let frame = 0;
+  let trainPlaying = null;
+  const decode = (b64) => Int8Array.from(atob(b64), (c) => c.charCodeAt(0));
+  const palette = ['#2b83ba', '#d7191c', '#1a9641', '#fdae61', '#7b3294', '#a6611a', '#4d4d4d',
+    '#e7298a', '#66a61e', '#e6ab02'];
+
+  function drawBoundary(f) {
+    const canvas = $('boundary');
+    const ctx = canvas.getContext('2d');
+    const { x0, x1, y0, y1, n } = data.grid;
+    const cells = decode(data.frames[f]);
+    // One pixel per cell, the class colour blended with white by certainty, then scaled up.
+    const image = new ImageData(n, n);
+    for (let c = 0; c < n * n; c += 1) {
+      const v = cells[c];
+      let hex = palette[v % palette.length];
+      let alpha = 0.4;
+      if (data.classes === 2) {  // 127 * tanh(score): the sign is the class, the size the certainty
+        hex = v > 0 ? palette[1] : palette[0];
+        alpha = 0.15 + 0.45 * Math.abs(v) / 127;
+      }
+      for (let ch = 0; ch < 3; ch += 1) {
+        const colour = parseInt(hex.slice(1 + 2 * ch, 3 + 2 * ch), 16);
+        image.data[4 * c + ch] = Math.round(255 + (colour - 255) * alpha);
+      }
+      image.data[4 * c + 3] = 255;
+    }
+    const cellsCanvas = document.createElement('canvas');
+    cellsCanvas.width = n;
+    cellsCanvas.height = n;
+    cellsCanvas.getContext('2d').putImageData(image, 0, 0);
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(cellsCanvas, 0, 0, canvas.width, canvas.height);
+    for (const [x, y, label] of data.points) {
+      const cls = data.classes === 2 ? (label > 0 ? 1 : 0) : label;
+      ctx.beginPath();
+      ctx.arc((x - x0) / (x1 - x0) * canvas.width, (y1 - y) / (y1 - y0) * canvas.height, 4.5, 0, 2 * Math.PI);
+      ctx.fillStyle = palette[cls % palette.length];
+      ctx.fill();
+      ctx.lineWidth = 1.2;
+      ctx.strokeStyle = '#111';
+      ctx.stroke();
+    }
+  }
+
+  function placeMarker(id, curve, step) {
+    const box = $(id);
+    box.hidden = !curve;
+    if (!curve) return;
+    const img = box.querySelector('img');
+    if (img.src !== curve.img) img.src = curve.img;
+    const x = curve.left + (step - curve.xmin) / Math.max(curve.xmax - curve.xmin, 1) *
+      (curve.right - curve.left);
+    const m = box.querySelector('.marker');
+    m.style.left = `${x / curve.width * 100}%`;
+    m.style.top = `${curve.top / curve.height * 100}%`;
+    m.style.height = `${(curve.bottom - curve.top) / curve.height * 100}%`;
+  }
+
+  function showFrame(f) {
+    frame = Math.max(0, Math.min(f, data.frames.length - 1));
+    const step = data.frameSteps[frame];
+    $('step-slider').value = String(frame);
+    const acc = data.accuracy[step];
+    $('train-info').textContent = `step ${step} of ${data.loss.length - 1}: ` +
+      `loss ${pyRepr(data.loss[step])}, accuracy ${(acc * 100).toFixed(1)}%, ` +
+      `learning rate ${pyRepr(data.lr[step])}`;
+    drawBoundary(frame);
+    placeMarker('loss-curve', data.lossCurve, step);
+    placeMarker('accuracy-curve', data.accuracyCurve, step);
+    const numbers = data.sample.frames[frame];
+    for (const [key, g] of svgNodes) {
+      if (key.endsWith('op')) continue;
+      const k = Number(key.slice(1));
+      for (const t of g.querySelectorAll('text')) {
+        if (t.textContent.startsWith('data ')) t.textContent = `data ${format4(num(numbers.data[k]))}`;
+        if (t.textContent.startsWith('grad ')) t.textContent = `grad ${format4(num(numbers.grad[k]))}`;
+      }
+    }
+    $('train-play').textContent = trainPlaying ? 'Pause' : 'Play';
+  }
+
+  function toggleTrainPlay() {
+    if (trainPlaying) {
+      clearInterval(trainPlaying);
+      trainPlaying = null;
+    } else {
+      if (frame >= data.frames.length - 1) showFrame(0);
+      trainPlaying = setInterval(() => {
+        showFrame(frame + 1);
+        if (frame >= data.frames.length - 1) toggleTrainPlay();  // stops at the last step
+      }, 120);
+    }
+    showFrame(frame);
+  }
+
+  function startTraining() {
+    $('title').textContent = 'micrograd: a training run, step by step';
+    $('hint').textContent = 'Move the slider (or focus it and use the arrow keys, Home, End) or ' +
+      'press Play: the decision boundary, the curves\' marker and the graph\'s numbers follow the step.';
+    $('graph').classList.add('natural');
+    document.title = 'micrograd: training';
+    for (const id of ['inputs', 'chain', 'table-panel']) $(id).hidden = true;
+    $('training').hidden = false;
+    $('run-text').textContent = data.title;
+    $('graph-title').hidden = false;
+    $('graph-title').textContent = 'The output neuron for the first sample, at this step ' +
+      '(micrograd\'s * and + nodes; its inputs h0, h1, ... are the last hidden layer\'s values)';
+    const svg = viz.renderSVGElement(data.sample.dot);
+    svg.setAttribute('role', 'img');
+    svg.setAttribute('aria-label', 'the first sample\'s graph at this step');
+    $('graph').replaceChildren(svg);
+    svgNodes = new Map();
+    for (const g of svg.querySelectorAll('g.node')) {
+      svgNodes.set(g.querySelector('title').textContent, g);
+    }
+    const slider = $('step-slider');
+    slider.max = String(data.frames.length - 1);
+    slider.addEventListener('input', () => showFrame(Number(slider.value)));
+    $('train-play').addEventListener('click', toggleTrainPlay);
+    showFrame(data.frames.length - 1);
+  }
+
   async function start() {
     viz = await Viz.instance();
     engine = await MicrogradEngine();
     if (data.mode === 'lecture') {
       startLecture();
+    } else if (data.mode === 'training') {
+      startTraining();
     } else {
       loadExpression(data);
     }

@@ -78,9 +78,25 @@ void plot_line(const std::vector<double>& xs, const std::vector<double>& ys,
                const std::string& path, const std::string& title = "",
                const std::string& xlabel = "x", const std::string& ylabel = "y");
 
+// Where a plot's axes are in the picture, in pixels from its top left corner, and the x range they
+// span: a page can then mark a point on the picture (the training page's step marker).
+struct PlotArea {
+  double left = 0, right = 0, top = 0, bottom = 0;
+  double xmin = 0, xmax = 0;
+  int width = 0, height = 0;
+};
+// A line through (xs[k], ys[k]), and where its axes ended up. SVG only (gnuplot's svg terminal
+// reports pixels).
+PlotArea plot_series(const std::vector<double>& xs, const std::vector<double>& ys,
+                     const std::string& path, const std::string& title, const std::string& xlabel,
+                     const std::string& ylabel, int width = 640, int height = 240);
+
 // Runs a gnuplot script whose output goes to `path` (the script must not `set output`; this sets it
 // to a temporary file and renames it on success). The terminal is chosen by extension.
 void run_gnuplot(const std::string& script, const std::string& path, int width, int height);
+// The same, returning what the script printed (gnuplot's `print` goes to its error output).
+std::string run_gnuplot_output(const std::string& script, const std::string& path, int width,
+                               int height);
 
 // True when the `gnuplot` program can be run.
 bool gnuplot_available();

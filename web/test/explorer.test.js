@@ -149,6 +149,7 @@ async function main() {
     assert.equal(overflow, false, 'the page is wider than a phone screen');
 
     await lecturePage(browser, problems);
+    await trainingPage(browser, problems);
   } finally {
     await browser.close();
   }
@@ -220,6 +221,56 @@ async function lecturePage(browser, problems) {
   assert.equal(await page.$eval('#part-plot', (i) => i.complete && i.naturalWidth > 0), true);
   assert.equal(await page.$eval('#graph-panel', (e) => e.hidden), true);
   await page.screenshot({ path: path.join(outDir, 'lecture-5-mlp.png'), fullPage: true });
+}
+
+// The training page of micrograd's demo: the slider, the curves' marker, the boundary, the graph.
+async function trainingPage(browser, problems) {
+  const file = path.join(outDir, 'train.html');
+  execFileSync(program, ['train', '--quiet', '--no-plots', '--out', path.join(outDir, 'train-out'),
+    '--html', file]);
+  const page = await browser.newPage();
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`train console: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`train page error: ${e.message}`));
+  await page.setViewport({ width: 1280, height: 800 });
+  await page.goto(`file://${file}`);
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 60000 });
+  const text = (sel) => page.$eval(sel, (e) => e.textContent);
+  const marker = () => page.$eval('#loss-curve .marker', (m) => parseFloat(m.style.left));
+  const pixels = () => page.$eval('#boundary', (c) => {
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let sum = 0;
+    for (let i = 0; i < d.length; i += 97) sum += d[i];
+    return sum;
+  });
+  const records = () => page.$$eval('#graph g.node', (gs) => gs.map((g) =>
+    [...g.querySelectorAll('text')].map((x) => x.textContent).join(' | ')));
+
+  // It opens at the last step: micrograd's demo's last line.
+  assert.equal(await page.$eval('#step-slider', (s) => s.max), '99');
+  assert.match(await text('#train-info'), /^step 99 of 99: loss 0\.010978370135492717, accuracy 100\.0%, /);
+  const end = { marker: await marker(), pixels: await pixels() };
+  assert.ok((await records()).some((r) => /^score \| data -?\d+\.\d{4} \| grad 1\.0000$/.test(r)));
+  const endRecords = await records();
+  await page.screenshot({ path: path.join(outDir, 'training-step99-1280x800.png'), fullPage: true });
+
+  // The keyboard moves the slider: Home is step 0, the notebook's first line.
+  await page.focus('#step-slider');
+  await page.keyboard.press('Home');
+  assert.match(await text('#train-info'),
+    /^step 0 of 99: loss 0\.8958441028683222, accuracy 50\.0%, learning rate 1\.0$/);
+  assert.ok(await marker() < end.marker, 'the marker moved left');
+  assert.notEqual(await pixels(), end.pixels, 'the boundary changed');
+  assert.notDeepEqual(await records(), endRecords, 'the graph\'s numbers changed');
+  await page.keyboard.press('ArrowRight');
+  assert.match(await text('#train-info'), /^step 1 of 99: /);
+  await page.screenshot({ path: path.join(outDir, 'training-step1-1280x800.png'), fullPage: true });
+
+  await page.click('#train-play');  // plays to the end by itself
+  await page.waitForFunction(() => /^step 99 /.test(document.getElementById('train-info').textContent),
+    { timeout: 30000 });
+  assert.equal(await text('#train-play'), 'Play');
+  assert.equal(await marker(), end.marker);
+  assert.equal(await pixels(), end.pixels);
 }
 
 main().catch((e) => {
