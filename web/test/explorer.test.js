@@ -221,6 +221,16 @@ async function lecturePage(browser, problems) {
   assert.equal(await page.$eval('#part-plot', (i) => i.complete && i.naturalWidth > 0), true);
   assert.equal(await page.$eval('#graph-panel', (e) => e.hidden), true);
   await page.screenshot({ path: path.join(outDir, 'lecture-5-mlp.png'), fullPage: true });
+  await phone(page, 'lecture');
+}
+
+// A phone-sized screen (setting it reloads the page): the page fits its width.
+async function phone(page, name) {
+  await page.setViewport({ width: 390, height: 844, isMobile: true, hasTouch: true });
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 60000 });
+  await page.screenshot({ path: path.join(outDir, `${name}-390x844.png`), fullPage: true });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
+  assert.equal(overflow, false, `the ${name} page is wider than a phone screen`);
 }
 
 // The training page of micrograd's demo: the slider, the curves' marker, the boundary, the graph.
@@ -271,6 +281,7 @@ async function trainingPage(browser, problems) {
   assert.equal(await text('#train-play'), 'Play');
   assert.equal(await marker(), end.marker);
   assert.equal(await pixels(), end.pixels);
+  await phone(page, 'training');
 }
 
 main().catch((e) => {
