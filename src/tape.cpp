@@ -573,14 +573,6 @@ template <bool kCheckFinite>
   return low;
 }
 
-// x == 0.0 (either sign) by its bits: one integer test in the sweep's loop instead of a compare
-// and a parity check of the flags (the loop tests two numbers per node).
-[[gnu::always_inline]] inline bool is_zero(double x) {
-  std::uint64_t bits;  // (std::memcpy, not std::bit_cast: emscripten's libc++ lacks it)
-  std::memcpy(&bits, &x, sizeof bits);
-  return (bits << 1) == 0;
-}
-
 template <bool kOnlyReached, bool kCheckFinite>
 Tape::Index Tape::sweep(Index root) {
   Index lowest = kMaxNodes;  // lowest non-leaf that passed a gradient on
@@ -593,7 +585,7 @@ Tape::Index Tape::sweep(Index root) {
   auto flow = [&](Index i, Index operand, double contribution) {
     frontier = std::min(frontier, operand);
     if (operand + 1 == i) {
-      if (!is_zero(carry)) grad_[operand] += carry;  // a second contribution: keep the order exact
+      if (carry != 0.0) grad_[operand] += carry;  // a second contribution: keep the order exact
       carry = contribution;
     } else {
       grad_[operand] += contribution;
@@ -619,7 +611,7 @@ Tape::Index Tape::sweep(Index root) {
         continue;
       }
     }
-    if (is_zero(g) || op == Op::Leaf) continue;
+    if (g == 0.0 || op == Op::Leaf) continue;
     lowest = i;
     if (is_nary(op)) [[unlikely]] {  // out of line: keeps this loop's registers for the chain
       if (!kCheckFinite && is_dense(op)) {  // a layer's neuron: two vectorized loops
