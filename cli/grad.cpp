@@ -118,6 +118,7 @@ int run_grad(const GradArgs& args) {
           {"text", args.expression},
           {"variables", numbers},
           {"rankdir", args.rankdir},
+          {"maxNodes", args.max_nodes},
           {"walkthrough",
            nlohmann::json::parse(statements_walkthrough_json(args.expression, numbers, options))}};
       write_page(args.html, data.dump());

@@ -235,6 +235,9 @@
     }
   }
 
+  // The graph's direction and size limit, as the program drew it (its defaults otherwise).
+  const layout = () => [data.rankdir || 'LR', data.maxNodes || 2000];
+
   // The values of the variables `names`, in the order their leaves are made: the program's
   // command-line order, then new names (the same order as the program: the same node ids).
   const valuesJson = (names) => JSON.stringify([...variables.entries()].filter(([n]) => names.includes(n)));
@@ -246,7 +249,7 @@
     const names = JSON.parse(engine.variables(text)) ||
       [...$('variables').querySelectorAll('input')].map((i) => i.dataset.name);
     renderVariableInputs(names);
-    const w = JSON.parse(engine.walkthrough(text, valuesJson(names), data.rankdir || 'LR'));
+    const w = JSON.parse(engine.walkthrough(text, valuesJson(names), ...layout()));
     if (w.error) {
       $('error').textContent = w.error;
       return;
@@ -285,7 +288,7 @@
     stopPlaying();
     if (expr.walkthrough) {
       // The program's numbers come first; the page's engine must agree with them exactly.
-      const mine = JSON.parse(engine.walkthrough(expr.text, valuesJson(names), data.rankdir || 'LR'));
+      const mine = JSON.parse(engine.walkthrough(expr.text, valuesJson(names), ...layout()));
       if (JSON.stringify(mine) !== JSON.stringify(expr.walkthrough)) {
         console.error('the WebAssembly engine disagrees with the program\'s numbers');
       }

@@ -2,10 +2,11 @@
 // the chain rule: the data behind the interactive page (web/, `micrograd grad --html`).
 //
 // walk_backward(root) sets the grads of the nodes root reaches to 0, then root's to 1 (step 0),
-// then runs backward_one() (the lecture's `_backward()`) on each non-leaf reached node in the
-// order backward() visits them (reverse creation order), and records for each of its children
-// d root/d child += d root/d node * d node/d child, with the three numbers and the grad after.
-// The grads it leaves on the tape are backward()'s, bit for bit (a test checks).
+// then does what backward_one() (the lecture's `_backward()`) does for each non-leaf reached node
+// in the order backward() visits them (reverse creation order), one child at a time, and records
+// for each child d root/d child += d root/d node * d node/d child with the three numbers and the
+// grad after. A node whose grad is 0 passes nothing (as in backward()). The grads it leaves on
+// the tape are backward()'s, bit for bit (a test checks).
 // walkthrough_json() writes it, with the graph (draw.hpp's DOT) and each node's label, op and
 // data, as JSON for the page. Not here: the page itself (web/).
 #pragma once
@@ -46,15 +47,15 @@ struct Walkthrough {
 Walkthrough walk_backward(const Value& root);
 
 // The walkthrough as one JSON object:
-//   {"root": id, "dot": "...", "nodes": [{"id", "label", "name", "op", "data", "grad",
-//   "children"}],
+//   {"root": id, "dot": "...",
+//    "nodes": [{"id", "label", "name", "op", "data", "grad", "children"}],
 //    "steps": [{"node", "terms": [{"child", "upstream", "local", "contribution", "grad"}]}]}
 // Ids (id, children, root, node, child, and the DOT's n0, n1, ...) are positions in `nodes`
 // (creation order), so the text does not depend on where on the tape the graph was built.
 // "name" is the label, or "out" for an unlabelled root and v1, v2, ... for unlabelled inner nodes
 // (the DOT shows the names; the graph's labels are left as they were). "grad" of a node is its
-// final one; numbers that are not finite are the strings "inf", "-inf",
-// "nan" (JSON has no such numbers). Calls walk_backward(root); `options` shape the DOT.
+// final one; numbers that are not finite are the strings "inf", "-inf", "nan" (JSON has no such
+// numbers). Calls walk_backward(root); `options` shape the DOT.
 std::string walkthrough_json(const Value& root, const DotOptions& options = {});
 
 // root's graph as statements that parse_statements() rebuilds node for node: every leaf a

@@ -116,7 +116,7 @@ PYBIND11_MODULE(_core, m) {
         const micrograd::Statements s = micrograd::to_statements(v->get());
         micrograd::DotOptions options;
         options.rankdir = rankdir;
-        options.max_nodes = 300;
+        options.max_nodes = 2000;  // the page's engine's default (web/explorer.js)
         py::list variables;
         for (const auto& [name, value] : s.variables) variables.append(py::make_tuple(name, value));
         return py::make_tuple(s.text, variables,
