@@ -449,12 +449,26 @@ History train(const TrainArgs& a, const Plan& p, const Objective& loss, Optimize
       rows = all;  // full batch
     }
     Forward f;
-    if (pg) {  // epochs: the batch's gradient by the worker threads, chunk by chunk
-      const ParallelGradient::Result r =
-          pg->gradient(rows, kChunk, [&](const nn::MLP& replica, std::span<const std::size_t> c) {
-            const Forward part = loss.data_loss(replica, c);
-            return ChunkOutcome{part.data_loss, part.accuracy * static_cast<double>(c.size())};
-          });
+    const double lr = p.schedule(k, p.steps);
+    bool stepped = false;  // the update was made by the gradient's threads, slice by slice
+    if (pg) {              // epochs: the batch's gradient by the worker threads, chunk by chunk
+      const ParallelGradient::ChunkLoss chunk_loss = [&](const nn::MLP& replica,
+                                                         std::span<const std::size_t> c) {
+        const Forward part = loss.data_loss(replica, c);
+        return ChunkOutcome{part.data_loss, part.accuracy * static_cast<double>(c.size())};
+      };
+      // Adam's update is elementwise: each thread updates the slice of the parameters it summed
+      // (the same numbers as one step afterwards; nothing left to do on one thread alone).
+      Adam* adam = std::get_if<Adam>(&opt);
+      if (adam == nullptr) adam = std::get_if<AdamW>(&opt);
+      ParallelGradient::Result r;
+      if (adam != nullptr && loss.l2() == 0.0 && adam->begin_step(lr)) {
+        r = pg->gradient(rows, kChunk, chunk_loss,
+                         [adam](std::size_t b, std::size_t e) { adam->update_range(b, e); });
+        stepped = true;
+      } else {
+        r = pg->gradient(rows, kChunk, chunk_loss);
+      }
       f.data_loss = Value(r.loss);
       if (loss.l2() > 0.0) {
         f.reg_loss = l2_regularization(params, loss.l2());
@@ -469,8 +483,7 @@ History train(const TrainArgs& a, const Plan& p, const Objective& loss, Optimize
       std::visit([](auto& o) { o.zero_grad(); }, opt);
       f.total.backward();
     }
-    const double lr = p.schedule(k, p.steps);
-    std::visit([&](auto& o) { o.step(lr); }, opt);
+    if (!stepped) std::visit([&](auto& o) { o.step(lr); }, opt);
     h.steps.push_back({k, f.total.data(), f.data_loss.data(), f.reg_loss.data(), f.accuracy, lr});
     progress.update(k, f.total.data(), f.accuracy, lr);
     if (p.epochs > 0) {

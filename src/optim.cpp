@@ -72,31 +72,52 @@ Adam::Adam(std::vector<Value> params, const AdamOptions& options)
 
 void Adam::zero_grad() { zero_grads(params_); }
 
-void Adam::step(double lr) {
+// The step's numbers, once per step (torch.optim.Adam's bias corrections).
+void Adam::prepare(double lr) {
   const AdamOptions& o = options_;
   ++t_;
   const double step = static_cast<double>(t_);
   const double bias_correction1 = 1.0 - std::pow(o.beta1, step);
   const double bias_correction2 = 1.0 - std::pow(o.beta2, step);
-  const double step_size = lr / bias_correction1;
-  const double bias_correction2_sqrt = std::sqrt(bias_correction2);
-  // One element's update, on its data and grad wherever they are stored.
-  auto update = [&](std::size_t i, double& p, double g) {
-    if (decoupled_decay_)
-      p *= 1.0 - lr * o.weight_decay;  // AdamW: param.mul_(1 - lr * weight_decay)
-    else if (o.weight_decay != 0.0)
-      g = g + o.weight_decay * p;  // Adam: grad = grad.add(param, alpha=weight_decay)
-    m_[i] = m_[i] * o.beta1 + (1.0 - o.beta1) * g;      // exp_avg.mul_(beta1).add_(grad, 1-beta1)
-    v_[i] = v_[i] * o.beta2 + (1.0 - o.beta2) * g * g;  // exp_avg_sq.mul_(beta2).addcmul_(...)
-    const double denom = std::sqrt(v_[i]) / bias_correction2_sqrt + o.eps;
-    p = p + -step_size * m_[i] / denom;  // param.addcdiv_(exp_avg, denom, value=-step_size)
-  };
-  if (const ColumnRun run = leaf_run(params_); run.data != nullptr) {
-    // An MLP's parameters: one contiguous loop over the columns (the same arithmetic).
-    for (std::size_t i = 0; i < params_.size(); ++i) update(i, run.data[i], run.grad[i]);
+  now_.lr = lr;
+  now_.step_size = lr / bias_correction1;
+  now_.bias_correction2_sqrt = std::sqrt(bias_correction2);
+}
+
+// One element's update, on its data and grad wherever they are stored.
+inline void Adam::update(std::size_t i, double& p, double g) {
+  const AdamOptions& o = options_;
+  if (decoupled_decay_)
+    p *= 1.0 - now_.lr * o.weight_decay;  // AdamW: param.mul_(1 - lr * weight_decay)
+  else if (o.weight_decay != 0.0)
+    g = g + o.weight_decay * p;  // Adam: grad = grad.add(param, alpha=weight_decay)
+  m_[i] = m_[i] * o.beta1 + (1.0 - o.beta1) * g;      // exp_avg.mul_(beta1).add_(grad, 1-beta1)
+  v_[i] = v_[i] * o.beta2 + (1.0 - o.beta2) * g * g;  // exp_avg_sq.mul_(beta2).addcmul_(...)
+  const double denom = std::sqrt(v_[i]) / now_.bias_correction2_sqrt + o.eps;
+  p = p + -now_.step_size * m_[i] / denom;  // param.addcdiv_(exp_avg, denom, value=-step_size)
+}
+
+void Adam::step(double lr) {
+  if (begin_step(lr)) {  // an MLP's parameters: one contiguous loop over the columns
+    update_range(0, params_.size());
     return;
   }
+  prepare(lr);
   for (std::size_t i = 0; i < params_.size(); ++i) update(i, params_[i].data(), params_[i].grad());
+}
+
+bool Adam::begin_step(double lr) {
+  now_.run = leaf_run(params_);
+  if (now_.run.data == nullptr) return false;
+  prepare(lr);
+  return true;
+}
+
+void Adam::update_range(std::size_t begin, std::size_t end) {
+  if (now_.run.data == nullptr)
+    throw std::logic_error("Adam::update_range: begin_step() did not start a step over columns");
+  end = std::min(end, params_.size());
+  for (std::size_t i = begin; i < end; ++i) update(i, now_.run.data[i], now_.run.grad[i]);
 }
 
 // ---- AdamW

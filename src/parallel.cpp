@@ -140,6 +140,41 @@ void ParallelGradient::run_share(std::size_t id, const nn::MLP& m, const std::ve
     const double* g = chunk_grads_[c].data();
     for (std::size_t k = begin; k < end; ++k) sum_[k] += w * g[k];
   }
+  if (after_sum_ != nullptr && model_grads_ != nullptr) {  // this slice's grads, then its update
+    try {
+      std::copy(sum_.begin() + static_cast<std::ptrdiff_t>(begin),
+                sum_.begin() + static_cast<std::ptrdiff_t>(end), model_grads_ + begin);
+      (*after_sum_)(begin, end);
+    } catch (...) {
+      std::lock_guard lock(mutex_);
+      if (!error_) error_ = std::current_exception();
+      failed_.store(true, std::memory_order_release);
+    }
+  }
+}
+
+ParallelGradient::Result ParallelGradient::gradient(const std::vector<std::size_t>& rows,
+                                                    std::size_t chunk, const ChunkLoss& loss,
+                                                    const SliceStep& after_sum) {
+  const ColumnRun run = leaf_run(params_);
+  if (run.grad == nullptr) {  // no columns to hand out: the whole update here, after the sum
+    const Result r = gradient(rows, chunk, loss);
+    after_sum(0, params_.size());
+    return r;
+  }
+  after_sum_ = &after_sum;
+  model_grads_ = run.grad;
+  Result r;
+  try {
+    r = gradient(rows, chunk, loss);
+  } catch (...) {
+    after_sum_ = nullptr;
+    model_grads_ = nullptr;
+    throw;
+  }
+  after_sum_ = nullptr;
+  model_grads_ = nullptr;
+  return r;
 }
 
 ParallelGradient::Result ParallelGradient::gradient(const std::vector<std::size_t>& rows,
@@ -189,6 +224,7 @@ ParallelGradient::Result ParallelGradient::gradient(const std::vector<std::size_
     r.loss += chunk_weight_[c] * chunk_loss_[c];
     r.extra += chunk_extra_[c];
   }
+  if (after_sum_ != nullptr) return r;  // the participants set the grads (and updated) slice-wise
   if (const ColumnRun run = leaf_run(params_); run.grad)
     std::copy(sum_.begin(), sum_.end(), run.grad);
   else

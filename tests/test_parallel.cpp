@@ -3,7 +3,10 @@
 // Run under ThreadSanitizer by `make tsan`.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <mutex>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include "micrograd/loss.hpp"
@@ -102,6 +105,71 @@ TEST(Parallel, TrainedWeightsBitForBitForOneTwoThreeThreads) {
   EXPECT_EQ(trained[0], trained[1]);
   EXPECT_EQ(trained[0], trained[2]);
   EXPECT_NE(trained[0], micrograd::nn::parameters_to_vector(MLP(4, {16, 16, 3})));  // it trained
+}
+
+// Adam's update split across the threads (each updates the slice it summed) gives the weights of
+// one step after gradient(), bit for bit, for any thread count; AdamW too.
+TEST(Parallel, SliceWiseAdamIsOneStepAfterTheGradient) {
+  const Data d = data(64);
+  for (const bool decoupled : {false, true}) {
+    std::vector<std::vector<double>> trained;
+    for (std::size_t threads : {1, 1, 2, 3}) {  // first: the plain step after gradient()
+      const bool sliced = trained.size() > 0;
+      const MLP model(4, {16, 16, 3});
+      micrograd::Adam adam(model.parameters(), 0.01);
+      micrograd::AdamW adamw(model.parameters(), 0.01);
+      micrograd::Adam& opt = decoupled ? adamw : adam;
+      ParallelGradient pg(model, threads);
+      micrograd::Rng rng(9);
+      for (int step = 0; step < 5; ++step) {
+        std::vector<std::size_t> rows(64);
+        for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = i;
+        rng.shuffle(rows);
+        rows.resize(40);
+        const double lr = 0.01 * (1.0 - 0.1 * step);
+        if (sliced) {
+          ASSERT_TRUE(opt.begin_step(lr));
+          pg.gradient(rows, 16, softmax_loss(d),
+                      [&opt](std::size_t b, std::size_t e) { opt.update_range(b, e); });
+        } else {
+          pg.gradient(rows, 16, softmax_loss(d));
+          opt.step(lr);
+        }
+      }
+      EXPECT_EQ(opt.steps_taken(), 5u);
+      trained.push_back(micrograd::nn::parameters_to_vector(model));
+      EXPECT_EQ(trained.back(), trained.front()) << "threads " << threads << " AdamW " << decoupled;
+    }
+  }
+}
+
+// Every parameter is in exactly one slice; Adam refuses to split a step over handles that are not
+// consecutive leaves (it has no columns to hand out).
+TEST(Parallel, SliceStepCoversEveryParameterOnce) {
+  const MLP model(2, {3, 1});
+  ParallelGradient pg(model, 2);
+  std::vector<std::pair<std::size_t, std::size_t>> calls;
+  std::mutex m;
+  pg.gradient(
+      {0, 1, 2, 3}, 1,
+      [](const MLP& r, std::span<const std::size_t> rows) {
+        return ChunkOutcome{r.score({Value(static_cast<double>(rows[0])), Value(1.0)}), 0};
+      },
+      [&](std::size_t b, std::size_t e) {
+        std::lock_guard lock(m);
+        calls.emplace_back(b, e);
+      });
+  std::sort(calls.begin(), calls.end());
+  const std::size_t n = model.parameters().size();  // an MLP's: consecutive, so two slices
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[0].first, 0u);
+  EXPECT_EQ(calls[0].second, calls[1].first);
+  EXPECT_EQ(calls[1].second, n);
+  const Value gap(0.0);  // not consecutive with the next leaf: no columns
+  micrograd::Adam split({Value(1.0), gap * 1.0, Value(2.0)});
+  EXPECT_FALSE(split.begin_step(0.1));
+  EXPECT_EQ(split.steps_taken(), 0u);
+  EXPECT_THROW(split.update_range(0, 1), std::logic_error);
 }
 
 TEST(Parallel, ErrorsReachTheCaller) {

@@ -86,6 +86,15 @@ class Adam {
   void step(double lr);  // one update with this learning rate (for schedules)
   void zero_grad();
 
+  // step(lr) in parts, for threads that each own a slice of the parameters (ParallelGradient's
+  // after-sum hook): begin_step(lr) once (it counts the step), then update_range(begin, end) over
+  // disjoint ranges that cover [0, size) (each from one thread; different ranges may run at the
+  // same time: they touch disjoint memory). The same arithmetic per parameter as step(lr), so the
+  // same numbers. Only for parameters that are consecutive leaves (leaf_run, as an MLP's):
+  // begin_step returns false otherwise and changes nothing (use step()).
+  bool begin_step(double lr);
+  void update_range(std::size_t begin, std::size_t end);
+
   const AdamOptions& options() const { return options_; }
   std::size_t steps_taken() const { return t_; }
   const std::vector<Value>& params() const { return params_; }
@@ -100,6 +109,14 @@ class Adam {
   std::vector<double> m_;  // exp_avg: running mean of the gradient
   std::vector<double> v_;  // exp_avg_sq: running mean of the squared gradient
   std::size_t t_ = 0;      // steps taken
+  // The step being taken: its learning rate and bias corrections (prepare()), and where the
+  // parameters' columns are (begin_step; null: not consecutive leaves).
+  struct StepState {
+    double lr = 0.0, step_size = 0.0, bias_correction2_sqrt = 1.0;
+    ColumnRun run{nullptr, nullptr};
+  } now_;
+  void prepare(double lr);
+  void update(std::size_t i, double& p, double g);
 };
 
 // Adam with decoupled weight decay: p *= 1 - lr*weight_decay before the Adam step (PyTorch's

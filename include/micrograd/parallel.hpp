@@ -64,6 +64,16 @@ class ParallelGradient {
   // rethrown here.
   Result gradient(const std::vector<std::size_t>& rows, std::size_t chunk, const ChunkLoss& loss);
 
+  // The same, then `after_sum(begin, end)` on every participant's thread for the slice of the
+  // parameters it summed, once that slice's grads are set: an optimizer's update split across
+  // the threads (Adam::begin_step before, Adam::update_range inside: the same numbers as a step
+  // after gradient()). It must touch parameters in [begin, end) only, through raw columns (it
+  // runs on other threads). If the model's parameters are not consecutive leaves, it runs once,
+  // on this thread, over all of them.
+  using SliceStep = std::function<void(std::size_t begin, std::size_t end)>;
+  Result gradient(const std::vector<std::size_t>& rows, std::size_t chunk, const ChunkLoss& loss,
+                  const SliceStep& after_sum);
+
   std::size_t threads() const { return participants_; }
 
  private:
@@ -88,6 +98,8 @@ class ParallelGradient {
   std::vector<std::vector<double>> chunk_grads_;  // one per chunk
   std::vector<double> chunk_loss_, chunk_extra_, chunk_weight_;
   std::vector<double> sum_;                      // the weighted sum, summed slice by slice
+  const SliceStep* after_sum_ = nullptr;         // with the overload above, else null
+  double* model_grads_ = nullptr;                // the model's grad column (after_sum_ only)
   std::unique_ptr<std::barrier<>> sum_barrier_;  // all chunks done before any slice is summed
 };
 

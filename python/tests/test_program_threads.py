@@ -11,14 +11,15 @@ IDX = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "test
 
 
 @pytest.mark.skipif(not os.environ.get("MICROGRAD_CLI"), reason="MICROGRAD_CLI (the program) not set")
-def test_any_thread_count_trains_the_same_model(tmp_path):
+@pytest.mark.parametrize("l2", ["0.001", "0"])  # 0: Adam's update is split across the threads
+def test_any_thread_count_trains_the_same_model(tmp_path, l2):
     spec = "idx:" + ",".join(os.path.join(IDX, f) for f in
                              ("train-images.gz", "train-labels", "test-images", "test-labels"))
     models, losses = [], []
     for threads in (1, 2, 3):
         out = tmp_path / f"t{threads}"
         r = subprocess.run([os.environ["MICROGRAD_CLI"], "train", "--dataset", spec, "--epochs", "3",
-                            "--batch-size", "20", "--lr", "0.01", "--l2", "0.001", "--no-plots",
+                            "--batch-size", "20", "--lr", "0.01", "--l2", l2, "--no-plots",
                             "--quiet", "--threads", str(threads), "--out", str(out),
                             "--save", str(out / "model.json")], capture_output=True, text=True, timeout=120)
         assert r.returncode == 0, r.stderr
