@@ -91,7 +91,8 @@ class Adam {
   // disjoint ranges that cover [0, size) (each from one thread; different ranges may run at the
   // same time: they touch disjoint memory). The same arithmetic per parameter as step(lr), so the
   // same numbers. Only for parameters that are consecutive leaves (leaf_run, as an MLP's):
-  // begin_step returns false otherwise and changes nothing (use step()).
+  // begin_step returns false otherwise and changes nothing (use step()). update_range belongs to
+  // the last begin_step: call it before the next step and while the parameters live.
   bool begin_step(double lr);
   void update_range(std::size_t begin, std::size_t end);
 
