@@ -3,15 +3,10 @@
 // and its backprop, the neuron with tanh, tanh broken into exp, and the small MLP trained on its
 // 4 samples. Without --html it prints them; with it, it writes the interactive page's lecture mode.
 // Not here: the page (web/), the walkthrough (explore.hpp).
-#include <unistd.h>
-
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -26,7 +21,6 @@
 namespace micrograd::cli {
 namespace {
 
-namespace fs = std::filesystem;
 using Pairs = std::vector<std::pair<std::string, double>>;
 
 struct LectureArgs {
@@ -37,11 +31,11 @@ struct LectureArgs {
 };
 
 // One stage of the lecture: what it shows, its numbers (label, Python's repr), and optionally a
-// plot (an SVG file's text) and an expression to step through on the page.
+// plot (a data: URL) and an expression to step through on the page.
 struct Part {
   std::string title, text;
   std::vector<std::pair<std::string, std::string>> lines;
-  std::string plot_svg, plot_alt;
+  std::string plot_url, plot_alt;
   std::string expression;
   Pairs variables;
 };
@@ -52,20 +46,6 @@ std::string repr(double x) { return python_float_repr(x); }
 double f(double x) {
   TapeScope scope;
   return parse_expression("3*x**2 - 4*x + 5", {{"x", Value(x)}}).data();
-}
-
-// Draws with gnuplot into a temporary SVG and returns its text ("" when gnuplot is missing).
-template <class Draw>
-std::string svg_of(Draw&& draw) {
-  if (!gnuplot_available()) return "";
-  const fs::path path =
-      fs::temp_directory_path() / ("micrograd-lecture-" + std::to_string(::getpid()) + ".svg");
-  draw(path.string());
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  fs::remove(path);
-  return text.str();
 }
 
 Part derivative_part() {
@@ -99,7 +79,7 @@ Part derivative_part() {
     xs.push_back(-5.0 + 0.25 * (k + 20));
     ys.push_back(f(xs.back()));
   }
-  p.plot_svg = svg_of([&](const std::string& path) {
+  p.plot_url = svg_data_url([&](const std::string& path) {
     plot_line(xs, ys, path, "f(x) = 3x**2 - 4x + 5", "x", "f(x)");
   });
   p.plot_alt = "a parabola through f(-5) = " + repr(ys.front()) +
@@ -211,7 +191,7 @@ Part mlp_part(const LectureArgs& args) {
   for (std::size_t k = 0; k < last_pred.size(); ++k)
     p.lines.push_back(
         {"ypred[" + std::to_string(k) + "] (target " + repr(ys[k]) + ")", repr(last_pred[k])});
-  p.plot_svg = svg_of([&](const std::string& path) {
+  p.plot_url = svg_data_url([&](const std::string& path) {
     plot_training_curves(losses, {}, path, "loss, step by step");
   });
   p.plot_alt = "the loss falls from " + repr(losses.front()) + " to " + repr(losses.back());
@@ -229,8 +209,8 @@ int run_lecture(const LectureArgs& args) {
   nlohmann::json json_parts = nlohmann::json::array();
   for (const Part& p : parts) {
     nlohmann::json part = {{"title", p.title}, {"text", p.text}, {"lines", p.lines}};
-    if (!p.plot_svg.empty()) {
-      part["plot"] = "data:image/svg+xml;base64," + base64(p.plot_svg);
+    if (!p.plot_url.empty()) {
+      part["plot"] = p.plot_url;
       part["plotAlt"] = p.plot_alt;
     }
     if (!p.expression.empty())

@@ -1,11 +1,16 @@
 // page.cpp: finds the built page template and writes a page with the program's data in it.
 #include "page.hpp"
 
+#include <unistd.h>
+
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <vector>
+
+#include "micrograd/plot.hpp"
 
 namespace micrograd::cli {
 namespace {
@@ -38,6 +43,20 @@ std::string find_page_template() {
       "the interactive page (explorer.html) was not built: it needs Debian's emscripten and the "
       "page's tools (`make deps` installs both, then build again; docs/explorer.md). Looked in:" +
       looked);
+}
+
+std::string svg_data_url(const std::function<void(const std::string& path)>& draw) {
+  if (!gnuplot_available()) return "";
+  static std::atomic<unsigned> count{0};
+  const fs::path file =
+      fs::temp_directory_path() /
+      ("micrograd-page-" + std::to_string(::getpid()) + "-" + std::to_string(count++) + ".svg");
+  draw(file.string());
+  std::ifstream in(file, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  fs::remove(file);
+  return "data:image/svg+xml;base64," + base64(text.str());
 }
 
 void write_page(const std::string& path, const std::string& data_json) {

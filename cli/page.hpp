@@ -3,6 +3,7 @@
 // Not here: the page itself (web/) or the numbers (explore.hpp).
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "micrograd/io.hpp"
@@ -15,6 +16,10 @@ std::string find_page_template();
 
 // Standard base64 (RFC 4648), for pictures put into the page as data: URLs.
 std::string base64(const std::string& bytes);
+
+// A picture for the page: `draw` writes an SVG to the temporary path it is given (gnuplot, via
+// plot.hpp); returns it as a data: URL, or "" when gnuplot is not installed.
+std::string svg_data_url(const std::function<void(const std::string& path)>& draw);
 
 // Writes the template with `data_json` (a JSON object) as its data, atomically.
 void write_page(const std::string& path, const std::string& data_json);

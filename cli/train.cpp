@@ -763,18 +763,7 @@ void draw_pictures(Outputs& out, const TrainArgs& a, const Dataset& data, const 
   if (a.full_graph || model.layers().size() == 1) {
     s = model.forward(x, false)[0];  // micrograd's whole graph (1,619 nodes for the demo)
   } else {
-    // What a person can read: the output neuron's own graph (micrograd's * and + nodes), its
-    // inputs the last hidden layer's values for this sample, as leaves h0, h1, ...
-    std::vector<Value> hidden = x;
-    for (std::size_t l = 0; l + 1 < model.layers().size(); ++l) {
-      std::vector<Value> next;
-      for (const nn::Neuron& n : model.layers()[l].neurons()) next.push_back(n(hidden, false));
-      hidden = std::move(next);
-    }
-    std::vector<Value> leaves;
-    for (std::size_t i = 0; i < hidden.size(); ++i)
-      leaves.emplace_back(hidden[i].data(), "h" + std::to_string(i));
-    s = model.layers().back().neurons()[0](leaves, false);
+    s = output_neuron_graph(model, x);  // what a person can read (train_page.hpp)
   }
   s.set_label(p.softmax ? "logit0" : "score");
   s.backward();

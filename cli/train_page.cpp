@@ -2,14 +2,9 @@
 // decision boundary), and the first sample's output-neuron graph with every data and grad.
 #include "train_page.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <stdexcept>
 
 #include "data_option.hpp"
@@ -20,34 +15,22 @@
 namespace micrograd::cli {
 namespace {
 
-namespace fs = std::filesystem;
 constexpr int kGrid = 60;  // cells along each side of the boundary picture
 
-// The output neuron's own graph for one sample (micrograd's * and + nodes), its inputs the last
-// hidden layer's values as leaves h0, h1, ... (graph.svg's picture), as a walkthrough.
+// The first sample's output-neuron graph (output_neuron_graph) as a walkthrough.
 nlohmann::json sample_walkthrough(const nn::MLP& model, const std::vector<double>& row) {
   TapeScope scope;
-  std::vector<Value> hidden;
-  for (std::size_t i = 0; i < row.size(); ++i) hidden.emplace_back(row[i], "x" + std::to_string(i));
-  const auto& layers = model.layers();
-  for (std::size_t l = 0; l + 1 < layers.size(); ++l) {
-    std::vector<Value> next;
-    for (const nn::Neuron& n : layers[l].neurons()) next.push_back(n(hidden, false));
-    hidden = std::move(next);
-  }
-  std::vector<Value> leaves;
-  for (std::size_t i = 0; i < hidden.size(); ++i)
-    leaves.emplace_back(hidden[i].data(), (layers.size() > 1 ? "h" : "x") + std::to_string(i));
+  std::vector<Value> x;
+  for (std::size_t i = 0; i < row.size(); ++i) x.emplace_back(row[i], "x" + std::to_string(i));
   // The output neuron's weights and bias are named w0, w1, ..., b on the page (only while it is
   // made: the model's own labels are put back).
-  const nn::Neuron& out = layers.back().neurons()[0];
-  const std::vector<Value> own = out.parameters();  // w then b
+  const std::vector<Value> own = model.layers().back().neurons()[0].parameters();  // w then b
   std::vector<std::string> labels;
   for (std::size_t k = 0; k < own.size(); ++k) {
     labels.push_back(own[k].label());
     own[k].set_label(k + 1 == own.size() ? std::string("b") : "w" + std::to_string(k));
   }
-  Value s = out(leaves, false);
+  Value s = output_neuron_graph(model, x);
   s.set_label("score");
   nlohmann::json w = nlohmann::json::parse(walkthrough_json(s));
   for (std::size_t k = 0; k < own.size(); ++k) own[k].set_label(labels[k]);
@@ -59,25 +42,31 @@ nlohmann::json curve(const std::vector<double>& ys, const std::string& name) {
   if (!gnuplot_available()) return nullptr;
   std::vector<double> xs(ys.size());
   for (std::size_t k = 0; k < xs.size(); ++k) xs[k] = static_cast<double>(k);
-  const fs::path file = fs::temp_directory_path() /
-                        ("micrograd-page-" + std::to_string(::getpid()) + "-" + name + ".svg");
-  const PlotArea a = plot_series(xs, ys, file.string(), name, "step", name, 640, 240);
-  std::ifstream in(file, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  fs::remove(file);
-  return {{"img", "data:image/svg+xml;base64," + base64(text.str())},
-          {"width", a.width},
-          {"height", a.height},
-          {"left", a.left},
-          {"right", a.right},
-          {"top", a.top},
-          {"bottom", a.bottom},
-          {"xmin", a.xmin},
-          {"xmax", a.xmax}};
+  PlotArea a;
+  const std::string url = svg_data_url([&](const std::string& path) {
+    a = plot_series(xs, ys, path, name, "step", name, 640, 240);
+  });
+  return {{"img", url},         {"width", a.width}, {"height", a.height},
+          {"left", a.left},     {"right", a.right}, {"top", a.top},
+          {"bottom", a.bottom}, {"xmin", a.xmin},   {"xmax", a.xmax}};
 }
 
 }  // namespace
+
+Value output_neuron_graph(const nn::MLP& model, const std::vector<Value>& x) {
+  const auto& layers = model.layers();
+  if (layers.size() == 1) return layers[0].neurons()[0](x, false);
+  std::vector<Value> hidden = x;
+  for (std::size_t l = 0; l + 1 < layers.size(); ++l) {
+    std::vector<Value> next;
+    for (const nn::Neuron& n : layers[l].neurons()) next.push_back(n(hidden, false));
+    hidden = std::move(next);
+  }
+  std::vector<Value> leaves;
+  for (std::size_t i = 0; i < hidden.size(); ++i)
+    leaves.emplace_back(hidden[i].data(), "h" + std::to_string(i));
+  return layers.back().neurons()[0](leaves, false);
+}
 
 void write_training_page(const std::string& path, const std::string& title, const nn::MLP& model,
                          const Dataset& data, const TrainingRecord& record) {

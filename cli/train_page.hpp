@@ -28,6 +28,11 @@ inline bool is_frame_step(std::size_t k, std::size_t steps) {
   return k % ((steps + kMaxFrames - 1) / kMaxFrames) == 0;
 }
 
+// The graph of one sample's score a person can read (graph.svg, the page): the output neuron's
+// own graph (micrograd's * and + nodes) over the last hidden layer's values for inputs x, as
+// leaves h0, h1, ...; for a one-layer model, over x itself. Built on this thread's tape.
+Value output_neuron_graph(const nn::MLP& model, const std::vector<Value>& x);
+
 // Writes the page. The data must have 2 features (the boundary is drawn over the plane); the
 // model's parameters are set to each frame in turn and put back as they were.
 void write_training_page(const std::string& path, const std::string& title, const nn::MLP& model,

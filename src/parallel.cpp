@@ -164,17 +164,11 @@ ParallelGradient::Result ParallelGradient::gradient(const std::vector<std::size_
   }
   after_sum_ = &after_sum;
   model_grads_ = run.grad;
-  Result r;
-  try {
-    r = gradient(rows, chunk, loss);
-  } catch (...) {
-    after_sum_ = nullptr;
-    model_grads_ = nullptr;
-    throw;
-  }
-  after_sum_ = nullptr;
-  model_grads_ = nullptr;
-  return r;
+  struct Unset {  // this job only, also when it throws
+    ParallelGradient& pg;
+    ~Unset() { pg.after_sum_ = nullptr, pg.model_grads_ = nullptr; }
+  } unset{*this};
+  return gradient(rows, chunk, loss);
 }
 
 ParallelGradient::Result ParallelGradient::gradient(const std::vector<std::size_t>& rows,

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from test_lecture import XS, YS, PyValue, _lecture_nn
+from test_lecture import XS, YS, PyValue, _lecture_nn, _neuron
 
 CLI = os.environ.get("MICROGRAD_CLI")
 pytestmark = pytest.mark.skipif(not CLI, reason="MICROGRAD_CLI (the micrograd program) not set")
@@ -58,10 +58,8 @@ def test_the_expressions_numerical_check(parts):
 def test_the_neuron_both_ways(parts):
     # The lecture's neuron on PyValue, with tanh (part 3), then with tanh broken into exp (part 4).
     for number, through_exp in ((3, False), (4, True)):
-        x1, x2 = PyValue(2.0), PyValue(0.0)
-        w1, w2 = PyValue(-3.0), PyValue(1.0)
-        b = PyValue(6.8813735870195432)
-        n = x1*w1 + x2*w2 + b
+        v = _neuron(PyValue)
+        n = v["n"]
         if through_exp:
             e = (2*n).exp()
             o = (e - 1) / (e + 1)
@@ -70,8 +68,8 @@ def test_the_neuron_both_ways(parts):
         o.backward()
         lines = parts[number]
         assert lines["o"] == repr(o.data)
-        for name, leaf in {"x1": x1, "x2": x2, "w1": w1, "w2": w2, "b": b}.items():
-            assert lines[f"do/d{name}"] == repr(float(leaf.grad)), (number, name)
+        for name in ("x1", "x2", "w1", "w2", "b"):
+            assert lines[f"do/d{name}"] == repr(float(v[name].grad)), (number, name)
     assert parts[3]["o"] == "0.7071067811865476" and parts[3]["do/dx1"] == "-1.4999999999999996"
 
 
