@@ -418,6 +418,7 @@ History train(const TrainArgs& a, const Plan& p, const Objective& loss, Optimize
   std::optional<ParallelGradient> pg;
   if (p.epochs > 0) pg.emplace(model, p.threads);
   std::vector<std::size_t> order;  // this epoch's permutation
+  LeafRunCache param_runs;         // where the parameters' columns are (checked in full once)
   double epoch_loss = 0.0, epoch_correct = 0.0;
   for (std::size_t k = 0; k < p.steps; ++k) {
     TapeScope scope;  // this step's graph is reclaimed at the closing brace
@@ -512,7 +513,7 @@ History train(const TrainArgs& a, const Plan& p, const Objective& loss, Optimize
     }
     if (!std::isfinite(f.total.data())) {
       h.diverged_what = "the loss became " + python_float_repr(f.total.data());
-    } else if (const ColumnRun run = leaf_run(params); run.data) {  // the columns, in bulk
+    } else if (const ColumnRun run = param_runs.get(params); run.data) {  // the columns, in bulk
       const double* bad = std::find_if(run.data, run.data + params.size(),
                                        [](double x) { return !std::isfinite(x); });
       if (bad != run.data + params.size())

@@ -12,8 +12,8 @@ namespace {
 
 // Performance: parameters that are consecutive leaves (an MLP's) are updated as columns, in one
 // contiguous loop; the same arithmetic per parameter as the loop over handles.
-void zero_grads(const std::vector<Value>& params) {
-  if (const ColumnRun run = leaf_run(params); run.grad != nullptr) {
+void zero_grads(const std::vector<Value>& params, LeafRunCache& runs) {
+  if (const ColumnRun run = runs.get(params); run.grad != nullptr) {
     std::fill(run.grad, run.grad + params.size(), 0.0);
     return;
   }
@@ -32,7 +32,7 @@ SGD::SGD(std::vector<Value> params, double lr, double momentum)
 
 void SGD::step(double lr) {
   if (momentum_ == 0.0) {
-    if (const ColumnRun run = leaf_run(params_); run.data != nullptr) {
+    if (const ColumnRun run = runs_.get(params_); run.data != nullptr) {
       for (std::size_t i = 0; i < params_.size(); ++i) run.data[i] -= lr * run.grad[i];
       return;
     }
@@ -48,7 +48,7 @@ void SGD::step(double lr) {
   }
 }
 
-void SGD::zero_grad() { zero_grads(params_); }
+void SGD::zero_grad() { zero_grads(params_, runs_); }
 
 // ---- Adam
 
@@ -70,7 +70,7 @@ Adam::Adam(std::vector<Value> params, const AdamOptions& options)
     throw std::invalid_argument("Adam: eps must be >= 0, got " + std::to_string(options.eps));
 }
 
-void Adam::zero_grad() { zero_grads(params_); }
+void Adam::zero_grad() { zero_grads(params_, runs_); }
 
 // The step's numbers, once per step (torch.optim.Adam's bias corrections).
 void Adam::prepare(double lr) {
@@ -107,7 +107,7 @@ void Adam::step(double lr) {
 }
 
 bool Adam::begin_step(double lr) {
-  now_.run = leaf_run(params_);
+  now_.run = runs_.get(params_);
   if (now_.run.data == nullptr) return false;
   prepare(lr);
   return true;

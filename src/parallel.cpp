@@ -9,23 +9,49 @@
 #include "micrograd/parallel.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <stdexcept>
 
 namespace micrograd {
 
 namespace {
-constexpr int kSpins = 20000;  // about 100-300 microseconds of `pause` before sleeping
-inline void pause() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#endif
+// Waits for done() by reading it in a loop for up to kSpin (then the caller sleeps). Plain reads,
+// no `pause`: in a KVM guest a loop of `pause` makes the vCPU exit to the host (pause-loop
+// exiting), which then runs something else for longer than a whole step of micrograd's demo
+// (measured: W1 on 2 threads took 2x longer than on 1). Long enough to bridge the gap between
+// two steps: waking a sleeping thread costs up to a millisecond on a VM (its idle vCPU must be
+// woken by the host), the time of a Fashion-MNIST step.
+constexpr std::chrono::microseconds kSpin{2000};
+constexpr std::size_t kSumBlock = 4096;  // parameters per block of the sum (32 KB per chunk)
+template <class Done>
+bool spin(Done done) {
+  const auto until = std::chrono::steady_clock::now() + kSpin;
+  for (;;) {
+    for (int s = 0; s < 256; ++s)
+      if (done()) return true;
+    if (std::chrono::steady_clock::now() > until) return done();
+  }
 }
 }  // namespace
+
+// The last of n to arrive opens the next phase; the others spin, then sleep on the phase.
+void ParallelGradient::SpinBarrier::arrive_and_wait() {
+  const std::uint32_t phase = phase_.load(std::memory_order_acquire);
+  if (arrived_.fetch_add(1, std::memory_order_acq_rel) + 1 == n_) {
+    arrived_.store(0, std::memory_order_relaxed);  // (seen by whoever sees the new phase)
+    phase_.fetch_add(1, std::memory_order_release);
+    phase_.notify_all();
+    return;
+  }
+  if (spin([&] { return phase_.load(std::memory_order_acquire) != phase; })) return;
+  while (phase_.load(std::memory_order_acquire) == phase)
+    phase_.wait(phase, std::memory_order_acquire);
+}
 
 ParallelGradient::ParallelGradient(const nn::MLP& model, std::size_t threads)
     : model_(model), params_(model.parameters()), participants_(threads) {
   if (threads == 0) throw std::invalid_argument("ParallelGradient needs at least 1 thread");
-  sum_barrier_ = std::make_unique<std::barrier<>>(static_cast<std::ptrdiff_t>(threads));
+  sum_barrier_ = std::make_unique<SpinBarrier>(threads);
   workers_.reserve(threads - 1);
   for (std::size_t i = 1; i < threads; ++i) workers_.emplace_back([this, i] { work(i); });
   std::unique_lock lock(mutex_);  // every replica built (or failed) before the first job
@@ -60,6 +86,7 @@ void ParallelGradient::work(std::size_t id) {
     if (!error_) error_ = std::current_exception();
   }
   const std::vector<Value> p = replica ? replica->parameters() : std::vector<Value>{};
+  LeafRunCache p_runs;
   {
     std::lock_guard lock(mutex_);
     ++ready_;
@@ -68,10 +95,10 @@ void ParallelGradient::work(std::size_t id) {
   std::size_t seen = 0;
   for (;;) {
     // The next job: spin a little, then sleep.
-    for (int s = 0; s < kSpins && generation_.load(std::memory_order_acquire) == seen &&
-                    !stop_.load(std::memory_order_acquire);
-         ++s)
-      pause();
+    spin([&] {
+      return generation_.load(std::memory_order_acquire) != seen ||
+             stop_.load(std::memory_order_acquire);
+    });
     if (generation_.load(std::memory_order_acquire) == seen) {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [&] {
@@ -81,7 +108,8 @@ void ParallelGradient::work(std::size_t id) {
     }
     if (stop_.load(std::memory_order_acquire)) return;
     seen = generation_.load(std::memory_order_acquire);
-    run_share(id, *replica, p, true);  // (the constructor refused to start without replicas)
+    run_share(id, *replica, p, p_runs,
+              true);  // (the constructor refused to start without replicas)
     if (finished_.fetch_add(1, std::memory_order_acq_rel) + 1 == workers_.size()) {
       std::lock_guard lock(mutex_);  // the caller may be asleep on done_
       done_.notify_all();
@@ -89,14 +117,14 @@ void ParallelGradient::work(std::size_t id) {
   }
 }
 
-// Participant `id`'s chunks (c = id, id + N, ...) on `m`, whose parameters are `p`; then, after
-// every participant's chunks, its slice of the sum. copy_weights: load the job's parameters first
-// (a replica; the calling thread's model already has them).
+// Participant `id`'s share: its chunks (c = id, id + N, ...) on `m`, whose parameters are `p`;
+// then, after every participant's chunks, blocks of the sum while any is left. copy_weights: load
+// the job's parameters first (a replica; the calling thread's model already has them).
 void ParallelGradient::run_share(std::size_t id, const nn::MLP& m, const std::vector<Value>& p,
-                                 bool copy_weights) {
+                                 LeafRunCache& p_runs, bool copy_weights) {
   try {
     // An MLP's parameters are consecutive leaves: their columns, copied and cleared in bulk.
-    const ColumnRun run = leaf_run(p);
+    const ColumnRun run = p_runs.get(p);
     if (copy_weights) {
       if (run.data)
         std::copy(weights_.begin(), weights_.end(), run.data);
@@ -128,27 +156,32 @@ void ParallelGradient::run_share(std::size_t id, const nn::MLP& m, const std::ve
     if (!error_) error_ = std::current_exception();
     failed_.store(true, std::memory_order_release);
   }
-  // Every chunk done: each participant sums its slice of the parameters over all chunks, in
-  // chunk order (the arithmetic of one thread summing them all).
+  // Every chunk done: the participants sum the parameters' grads over all chunks, in chunk order
+  // (the arithmetic of one thread summing them all).
   sum_barrier_->arrive_and_wait();
   if (failed_.load(std::memory_order_acquire)) return;
+  // Blocks of the parameters, each taken by whoever is free (the sum is elementwise: who sums a
+  // block does not change its numbers), summed straight into the model's grad column when it is
+  // one (else into sum_, which the caller hands out), then updated by after_sum_ if any.
   const std::size_t m_size = weights_.size();
-  const std::size_t begin = id * m_size / participants_, end = (id + 1) * m_size / participants_;
-  for (std::size_t k = begin; k < end; ++k) sum_[k] = 0.0;
-  for (std::size_t c = 0; c < chunk_grads_.size(); ++c) {
-    const double w = chunk_weight_[c];
-    const double* g = chunk_grads_[c].data();
-    for (std::size_t k = begin; k < end; ++k) sum_[k] += w * g[k];
-  }
-  if (after_sum_ != nullptr && model_grads_ != nullptr) {  // this slice's grads, then its update
+  double* const out = model_grads_ != nullptr ? model_grads_ : sum_.data();
+  for (std::size_t b;
+       (b = next_block_.fetch_add(1, std::memory_order_relaxed)) * kSumBlock < m_size;) {
+    const std::size_t begin = b * kSumBlock, end = std::min(m_size, begin + kSumBlock);
+    for (std::size_t k = begin; k < end; ++k) out[k] = 0.0;
+    for (std::size_t c = 0; c < chunk_grads_.size(); ++c) {
+      const double w = chunk_weight_[c];
+      const double* g = chunk_grads_[c].data();
+      for (std::size_t k = begin; k < end; ++k) out[k] += w * g[k];
+    }
+    if (after_sum_ == nullptr) continue;
     try {
-      std::copy(sum_.begin() + static_cast<std::ptrdiff_t>(begin),
-                sum_.begin() + static_cast<std::ptrdiff_t>(end), model_grads_ + begin);
       (*after_sum_)(begin, end);
     } catch (...) {
       std::lock_guard lock(mutex_);
       if (!error_) error_ = std::current_exception();
       failed_.store(true, std::memory_order_release);
+      return;
     }
   }
 }
@@ -156,17 +189,16 @@ void ParallelGradient::run_share(std::size_t id, const nn::MLP& m, const std::ve
 ParallelGradient::Result ParallelGradient::gradient(const std::vector<std::size_t>& rows,
                                                     std::size_t chunk, const ChunkLoss& loss,
                                                     const SliceStep& after_sum) {
-  const ColumnRun run = leaf_run(params_);
+  const ColumnRun run = runs_.get(params_);
   if (run.grad == nullptr) {  // no columns to hand out: the whole update here, after the sum
     const Result r = gradient(rows, chunk, loss);
     after_sum(0, params_.size());
     return r;
   }
   after_sum_ = &after_sum;
-  model_grads_ = run.grad;
   struct Unset {  // this job only, also when it throws
     ParallelGradient& pg;
-    ~Unset() { pg.after_sum_ = nullptr, pg.model_grads_ = nullptr; }
+    ~Unset() { pg.after_sum_ = nullptr; }
   } unset{*this};
   return gradient(rows, chunk, loss);
 }
@@ -178,7 +210,8 @@ ParallelGradient::Result ParallelGradient::gradient(const std::vector<std::size_
   const std::size_t chunks = (rows.size() + chunk - 1) / chunk;
   // The job, written before it is published (the helpers read it after seeing generation_).
   weights_.resize(params_.size());
-  if (const ColumnRun run = leaf_run(params_); run.data)
+  const ColumnRun run = runs_.get(params_);
+  if (run.data)
     std::copy(run.data, run.data + params_.size(), weights_.begin());
   else
     for (std::size_t k = 0; k < params_.size(); ++k) weights_[k] = params_[k].data();
@@ -192,8 +225,10 @@ ParallelGradient::Result ParallelGradient::gradient(const std::vector<std::size_
   for (std::size_t c = 0; c < chunks; ++c)
     chunk_weight_[c] = static_cast<double>(std::min(rows.size(), (c + 1) * chunk) - c * chunk) /
                        static_cast<double>(rows.size());
-  sum_.resize(params_.size());
+  model_grads_ = run.grad;  // the sum's destination (or sum_, handed out below)
+  if (run.grad == nullptr) sum_.resize(params_.size());
   finished_.store(0, std::memory_order_relaxed);
+  next_block_.store(0, std::memory_order_relaxed);
   failed_.store(false, std::memory_order_relaxed);
   {
     std::lock_guard lock(mutex_);
@@ -202,9 +237,8 @@ ParallelGradient::Result ParallelGradient::gradient(const std::vector<std::size_
   }
   wake_.notify_all();
   // Our own share, on the model itself (its grads are overwritten below anyway).
-  run_share(0, model_, params_, false);
-  for (int s = 0; s < kSpins && finished_.load(std::memory_order_acquire) != workers_.size(); ++s)
-    pause();
+  run_share(0, model_, params_, runs_, false);
+  spin([&] { return finished_.load(std::memory_order_acquire) == workers_.size(); });
   if (finished_.load(std::memory_order_acquire) != workers_.size()) {
     std::unique_lock lock(mutex_);
     done_.wait(lock, [&] { return finished_.load(std::memory_order_acquire) == workers_.size(); });
@@ -218,10 +252,7 @@ ParallelGradient::Result ParallelGradient::gradient(const std::vector<std::size_
     r.loss += chunk_weight_[c] * chunk_loss_[c];
     r.extra += chunk_extra_[c];
   }
-  if (after_sum_ != nullptr) return r;  // the participants set the grads (and updated) slice-wise
-  if (const ColumnRun run = leaf_run(params_); run.grad)
-    std::copy(sum_.begin(), sum_.end(), run.grad);
-  else
+  if (run.grad == nullptr)  // (else the participants wrote the grads, and updated them if asked)
     for (std::size_t k = 0; k < sum_.size(); ++k) params_[k].grad() = sum_[k];
   return r;
 }

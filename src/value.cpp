@@ -100,6 +100,16 @@ ColumnRun leaf_run(const std::vector<Value>& v) {
   return {&t.data(first), &t.grad(first)};
 }
 
+ColumnRun LeafRunCache::get(const std::vector<Value>& v) {
+  if (key_ != nullptr && key_ == v.data() && size_ == v.size() &&
+      v.front().tape_ == detail::this_thread_tape && v.front().valid() && v.back().valid())
+    return run_;
+  run_ = leaf_run(v);  // (null when v is empty or not a run: checked in full every time)
+  key_ = run_.data != nullptr ? v.data() : nullptr;
+  size_ = v.size();
+  return run_;
+}
+
 void Value::throw_unusable() const {
   if (tape_ == nullptr)
     throw std::logic_error(

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <optional>
 
 #include "micrograd/optim.hpp"
 
@@ -105,6 +106,44 @@ TEST_F(Optim, SgdOverColumnsAndOverHandlesAgree) {
   z.backward();  // y's grad is recomputed, x accumulates afresh
   EXPECT_EQ(y.grad(), 12.0);
   EXPECT_EQ(x.grad(), 24.0);
+}
+
+// An optimizer remembers where its parameters' columns are (LeafRunCache: checked in full once,
+// then only the ends): parameters reclaimed by a TapeScope are refused, never written through
+// the remembered pointers, even when new leaves now sit where they were; rebind_params starts
+// afresh.
+TEST_F(Optim, RememberedColumnsOfReclaimedParametersAreRefused) {
+  std::optional<micrograd::SGD> sgd;
+  std::optional<micrograd::Adam> adam;
+  micrograd::LeafRunCache cache;
+  std::vector<Value> p;
+  {
+    TapeScope scope;
+    p = start();
+    sgd.emplace(p, 0.1);
+    adam.emplace(p, 0.1);
+    for (const Value& v : p) v.grad() = 1.0;
+    sgd->step();  // the column path, remembered from here on
+    EXPECT_EQ(p[0].data(), 0.5 - 0.1 * 1.0);
+    EXPECT_TRUE(adam->begin_step(0.1));
+    const micrograd::ColumnRun run = cache.get(p);
+    EXPECT_EQ(run.data, &p[0].data());
+    EXPECT_EQ(run.grad, &p[0].grad());
+    EXPECT_EQ(cache.get(p).data, run.data);
+  }
+  const std::vector<Value> fresh = start();  // new leaves at the reclaimed ones' places
+  EXPECT_EQ(cache.get(p).data, nullptr);
+  EXPECT_THROW(sgd->step(), micrograd::StaleValueError);
+  EXPECT_THROW(sgd->zero_grad(), micrograd::StaleValueError);
+  EXPECT_FALSE(adam->begin_step(0.1));
+  EXPECT_THROW(adam->step(), micrograd::StaleValueError);
+  for (const Value& v : fresh) EXPECT_EQ(v.grad(), 0.0);  // untouched
+  EXPECT_EQ(fresh[0].data(), 0.5);
+  sgd->rebind_params(fresh);
+  for (const Value& v : fresh) v.grad() = 2.0;
+  sgd->step();
+  EXPECT_EQ(fresh[0].data(), 0.5 - 0.1 * 2.0);
+  EXPECT_EQ(fresh[2].data(), 2.0 - 0.1 * 2.0);
 }
 
 // Expected numbers: /usr/bin/python3 with torch 1.13, torch.set_default_dtype(torch.float64),

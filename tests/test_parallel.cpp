@@ -146,25 +146,27 @@ TEST(Parallel, SliceWiseAdamIsOneStepAfterTheGradient) {
 // Every parameter is in exactly one slice; Adam refuses to split a step over handles that are not
 // consecutive leaves (it has no columns to hand out).
 TEST(Parallel, SliceStepCoversEveryParameterOnce) {
-  const MLP model(2, {3, 1});
+  const MLP model(100, {50, 1});  // 5,101 parameters: two blocks of the sum
   ParallelGradient pg(model, 2);
   std::vector<std::pair<std::size_t, std::size_t>> calls;
   std::mutex m;
   pg.gradient(
       {0, 1, 2, 3}, 1,
       [](const MLP& r, std::span<const std::size_t> rows) {
-        return ChunkOutcome{r.score({Value(static_cast<double>(rows[0])), Value(1.0)}), 0};
+        std::vector<Value> x;
+        for (int i = 0; i < 100; ++i) x.emplace_back(static_cast<double>(rows[0] + i) / 100.0);
+        return ChunkOutcome{r.score(x), 0};
       },
       [&](std::size_t b, std::size_t e) {
         std::lock_guard lock(m);
         calls.emplace_back(b, e);
       });
   std::sort(calls.begin(), calls.end());
-  const std::size_t n = model.parameters().size();  // an MLP's: consecutive, so two slices
+  const std::size_t n = model.parameters().size();  // an MLP's: consecutive, so in blocks
+  ASSERT_EQ(n, 5101u);
   ASSERT_EQ(calls.size(), 2u);
-  EXPECT_EQ(calls[0].first, 0u);
-  EXPECT_EQ(calls[0].second, calls[1].first);
-  EXPECT_EQ(calls[1].second, n);
+  EXPECT_EQ(calls[0], std::make_pair(std::size_t{0}, std::size_t{4096}));
+  EXPECT_EQ(calls[1], std::make_pair(std::size_t{4096}, n));
   const Value gap(0.0);  // not consecutive with the next leaf: no columns
   micrograd::Adam split({Value(1.0), gap * 1.0, Value(2.0)});
   EXPECT_FALSE(split.begin_step(0.1));

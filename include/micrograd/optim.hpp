@@ -58,13 +58,17 @@ class SGD {
   const std::vector<Value>& params() const { return params_; }
   // New handles to the same parameters, in the same order (the Python package passes the handles
   // a collect() rewrote). Throws std::invalid_argument if the count differs.
-  void rebind_params(std::vector<Value> params) { detail::rebind(params_, std::move(params)); }
+  void rebind_params(std::vector<Value> params) {
+    detail::rebind(params_, std::move(params));
+    runs_.reset();
+  }
 
  private:
   std::vector<Value> params_;
   double lr_;
   double momentum_;
   std::vector<double> buf_;  // momentum buffer per parameter (empty until the first step)
+  LeafRunCache runs_;        // where params_'s columns are, if they are a run of leaves
 };
 
 // ---- Adam and AdamW (PyTorch's torch.optim.Adam / AdamW, amsgrad=False)
@@ -99,7 +103,10 @@ class Adam {
   const AdamOptions& options() const { return options_; }
   std::size_t steps_taken() const { return t_; }
   const std::vector<Value>& params() const { return params_; }
-  void rebind_params(std::vector<Value> params) { detail::rebind(params_, std::move(params)); }
+  void rebind_params(std::vector<Value> params) {
+    detail::rebind(params_, std::move(params));
+    runs_.reset();
+  }
 
  protected:
   bool decoupled_decay_ = false;  // AdamW: decay the parameters, not the gradient
@@ -110,6 +117,7 @@ class Adam {
   std::vector<double> m_;  // exp_avg: running mean of the gradient
   std::vector<double> v_;  // exp_avg_sq: running mean of the squared gradient
   std::size_t t_ = 0;      // steps taken
+  LeafRunCache runs_;      // where params_'s columns are, if they are a run of leaves
   // The step being taken: its learning rate and bias corrections (prepare()), and where the
   // parameters' columns are (begin_step; null: not consecutive leaves).
   struct StepState {

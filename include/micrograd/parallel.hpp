@@ -16,14 +16,15 @@
 // c, and sums the chunks' gradients into the model's grads in chunk order, each weighted by its
 // share of the rows (|chunk| / |rows|): the gradient of the mean over all rows when the callback
 // returns the mean over its rows. Fixed chunks and a fixed summation order make the result
-// independent of the thread count. Helpers spin briefly between jobs, then sleep.
+// independent of the thread count. The sum is cut into blocks of parameters, each summed by
+// whichever thread is free. Helpers spin briefly between jobs, then sleep.
 // Not here: the optimizer step (optim.hpp), the loss (loss.hpp).
 #pragma once
 
 #include <atomic>
-#include <barrier>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -64,12 +65,13 @@ class ParallelGradient {
   // rethrown here.
   Result gradient(const std::vector<std::size_t>& rows, std::size_t chunk, const ChunkLoss& loss);
 
-  // The same, then `after_sum(begin, end)` on every participant's thread for the slice of the
-  // parameters it summed, once that slice's grads are set: an optimizer's update split across
-  // the threads (Adam::begin_step before, Adam::update_range inside: the same numbers as a step
-  // after gradient()). It must touch parameters in [begin, end) only, through raw columns (it
-  // runs on other threads). If the model's parameters are not consecutive leaves, it runs once,
-  // on this thread, over all of them.
+  // The same, then `after_sum(begin, end)` for each block of the parameters once that block's
+  // grads are set, on the thread that summed it (the blocks are disjoint and cover all the
+  // parameters; blocks of 4096, taken by whichever thread is free): an optimizer's update split
+  // across the threads (Adam::begin_step before, Adam::update_range inside: the same numbers as
+  // a step after gradient()). It must touch parameters in [begin, end) only, through raw columns
+  // (it runs on other threads). If the model's parameters are not consecutive leaves, it runs
+  // once, on this thread, over all of them.
   using SliceStep = std::function<void(std::size_t begin, std::size_t end)>;
   Result gradient(const std::vector<std::size_t>& rows, std::size_t chunk, const ChunkLoss& loss,
                   const SliceStep& after_sum);
@@ -78,15 +80,17 @@ class ParallelGradient {
 
  private:
   void work(std::size_t id);
-  void run_share(std::size_t id, const nn::MLP& m, const std::vector<Value>& p, bool copy_weights);
+  void run_share(std::size_t id, const nn::MLP& m, const std::vector<Value>& p,
+                 LeafRunCache& p_runs, bool copy_weights);
 
   const nn::MLP& model_;
   std::vector<Value> params_;
+  LeafRunCache runs_;                 // params_'s columns (checked in full once, not at every step)
   std::size_t participants_;          // the calling thread and the helpers
   std::vector<std::thread> workers_;  // the helpers (participants 1 .. N-1)
   std::mutex mutex_;
   std::condition_variable wake_, done_;
-  std::atomic<std::size_t> generation_{0}, finished_{0};
+  std::atomic<std::size_t> generation_{0}, finished_{0}, next_block_{0};
   std::atomic<bool> stop_{false}, failed_{false};
   std::size_t ready_ = 0;
   std::exception_ptr error_;
@@ -97,10 +101,21 @@ class ParallelGradient {
   const ChunkLoss* loss_ = nullptr;
   std::vector<std::vector<double>> chunk_grads_;  // one per chunk
   std::vector<double> chunk_loss_, chunk_extra_, chunk_weight_;
-  std::vector<double> sum_;                      // the weighted sum, summed slice by slice
-  const SliceStep* after_sum_ = nullptr;         // with the overload above, else null
-  double* model_grads_ = nullptr;                // the model's grad column (after_sum_ only)
-  std::unique_ptr<std::barrier<>> sum_barrier_;  // all chunks done before any slice is summed
+  std::vector<double> sum_;               // the weighted sum when the grads are not a column
+  const SliceStep* after_sum_ = nullptr;  // with the overload above, else null
+  double* model_grads_ = nullptr;         // the model's grad column (null: not one)
+  // All chunks done before any slice is summed: a barrier that spins before it sleeps (a step of
+  // micrograd's demo is ~30 us; std::barrier's futex wake-up cost ~10 us of it on this VM).
+  class SpinBarrier {
+   public:
+    explicit SpinBarrier(std::size_t n) : n_(n) {}
+    void arrive_and_wait();
+
+   private:
+    std::size_t n_;
+    std::atomic<std::uint32_t> arrived_{0}, phase_{0};  // 32 bits: a futex of its own
+  };
+  std::unique_ptr<SpinBarrier> sum_barrier_;
 };
 
 }  // namespace micrograd

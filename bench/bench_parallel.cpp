@@ -1,0 +1,212 @@
+// bench_parallel.cpp: the speed-up of ParallelGradient (parallel.hpp) from 1 thread to N, measured
+// so that a shared machine's noise hits both alike. Two copies of one model train side by side,
+// one by 1 thread and one by N; each round runs a block of steps on one, then a block on the
+// other; every step is timed on the wall clock (threads work in parallel: CPU time would hide the
+// speed-up). Printed: per round the median step of each and their ratio; then the medians over
+// the rounds and the spread, and whether the two models still have the same weights bit for bit
+// (they must: the gradient does not depend on the thread count).
+//
+//   bench_parallel fashion [--rounds R] [--steps S] [--threads N]
+//   bench_parallel w1      [--rounds R] [--steps S] [--threads N]
+//
+// fashion: the step of `micrograd train --dataset fashion-mnist` (MLP 784-128-10, ReLU, fan-in
+//   weights, softmax cross-entropy, batches of 128 in chunks of 16, Adam 1e-3 updated by the
+//   gradient's threads block by block) on 4,096 random images (a step's cost does not depend on
+//   the pixels; the real data set is the program's benchmark, docs/benchmarks.md).
+// w1: micrograd's demo step (MLP 2-16-16-1 on make_moons(100), svm loss over chunks of 25, L2
+//   1e-4 and SGD after the gradient), the workload W1 of ../shared/BENCHMARKS.md.
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bench_common.hpp"
+#include "micrograd/data.hpp"
+#include "micrograd/loss.hpp"
+#include "micrograd/nn.hpp"
+#include "micrograd/optim.hpp"
+#include "micrograd/parallel.hpp"
+#include "micrograd/random.hpp"
+
+namespace {
+
+using micrograd::ChunkOutcome;
+using micrograd::ParallelGradient;
+using micrograd::Value;
+using micrograd::nn::MLP;
+
+// One model and its trainer on `threads` threads; step() trains on the next batch.
+class Trainer {
+ public:
+  virtual ~Trainer() = default;
+  virtual void step() = 0;
+  virtual std::vector<double> weights() const = 0;
+};
+
+struct FashionData {
+  static constexpr std::size_t kRows = 4096, kPixels = 784, kClasses = 10;
+  std::vector<std::vector<double>> X;
+  std::vector<std::size_t> y;
+  FashionData() {
+    micrograd::Rng rng(2024);
+    X.assign(kRows, std::vector<double>(kPixels));
+    for (auto& row : X)
+      for (double& p : row)
+        p = rng.uniform() < 0.5 ? 0.0 : rng.uniform();  // half black, like Fashion-MNIST
+    for (std::size_t i = 0; i < kRows; ++i) y.push_back(rng.below(kClasses));
+  }
+};
+
+class Fashion : public Trainer {
+ public:
+  Fashion(const FashionData& data, std::size_t threads)
+      : data_(data),
+        model_(784, {128, 10}, options()),
+        adam_(model_.parameters(), 1e-3),
+        pg_(model_, threads) {}
+  void step() override {
+    micrograd::TapeScope scope;
+    std::vector<std::size_t> rows;
+    for (std::size_t i = 0; i < 128; ++i) rows.push_back((next_ + i) % FashionData::kRows);
+    next_ = (next_ + 128) % FashionData::kRows;
+    if (!adam_.begin_step(1e-3)) throw std::logic_error("an MLP's parameters are a run");
+    pg_.gradient(
+        rows, 16,
+        [this](const MLP& replica, std::span<const std::size_t> chunk) {
+          std::vector<std::vector<Value>> logits;
+          std::vector<std::size_t> classes;
+          for (const std::size_t r : chunk) {
+            logits.push_back(replica(std::vector<Value>(data_.X[r].begin(), data_.X[r].end())));
+            classes.push_back(data_.y[r]);
+          }
+          return ChunkOutcome{micrograd::softmax_cross_entropy(logits, classes), 0.0};
+        },
+        [this](std::size_t b, std::size_t e) { adam_.update_range(b, e); });
+  }
+  std::vector<double> weights() const override {
+    return micrograd::nn::parameters_to_vector(model_);
+  }
+
+ private:
+  static micrograd::nn::MLPOptions options() {
+    micrograd::nn::MLPOptions o;
+    o.fan_in = true;
+    return o;
+  }
+  const FashionData& data_;
+  MLP model_;
+  micrograd::Adam adam_;
+  ParallelGradient pg_;
+  std::size_t next_ = 0;
+};
+
+class W1 : public Trainer {
+ public:
+  explicit W1(std::size_t threads)
+      : data_(micrograd::make_moons(100, 0.1, 1337)),
+        model_(2, {16, 16, 1}),
+        sgd_(model_.parameters(), 1.0),
+        pg_(model_, threads),
+        rows_(100) {
+    for (std::size_t i = 0; i < rows_.size(); ++i) rows_[i] = i;
+  }
+  void step() override {
+    micrograd::TapeScope scope;
+    pg_.gradient(rows_, 25, [this](const MLP& replica, std::span<const std::size_t> chunk) {
+      std::vector<Value> scores;
+      std::vector<double> y;
+      for (const std::size_t i : chunk) {
+        scores.push_back(replica.score({Value(data_.X[i][0]), Value(data_.X[i][1])}));
+        y.push_back(data_.y[i]);
+      }
+      return ChunkOutcome{micrograd::svm_max_margin(scores, y), 0.0};
+    });
+    Value reg = micrograd::l2_regularization(sgd_.params(), 1e-4);
+    reg.backward();  // adds the L2 gradient to the chunks' sum
+    sgd_.step(1.0 - 0.9 * static_cast<double>(k_ % 100) / 100.0);
+    ++k_;
+  }
+  std::vector<double> weights() const override {
+    return micrograd::nn::parameters_to_vector(model_);
+  }
+
+ private:
+  micrograd::Dataset data_;
+  MLP model_;
+  micrograd::SGD sgd_;
+  ParallelGradient pg_;
+  std::vector<std::size_t> rows_;
+  std::size_t k_ = 0;
+};
+
+double median_step_ns(Trainer& t, int steps) {
+  std::vector<double> ns;
+  for (int s = 0; s < steps; ++s) {
+    const double t0 = bench::now_ns();
+    t.step();
+    ns.push_back(bench::now_ns() - t0);
+  }
+  return bench::median(ns);
+}
+
+int usage() {
+  std::fprintf(stderr, "usage: bench_parallel fashion|w1 [--rounds R] [--steps S] [--threads N]\n");
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) return usage();
+  const std::string workload = argv[1];
+  int rounds = 7, steps = workload == "w1" ? 500 : 40;
+  std::size_t threads = 2;
+  for (int i = 2; i + 1 < argc; i += 2) {
+    if (std::strcmp(argv[i], "--rounds") == 0)
+      rounds = std::atoi(argv[i + 1]);
+    else if (std::strcmp(argv[i], "--steps") == 0)
+      steps = std::atoi(argv[i + 1]);
+    else if (std::strcmp(argv[i], "--threads") == 0)
+      threads = static_cast<std::size_t>(std::atoi(argv[i + 1]));
+    else
+      return usage();
+  }
+  if ((workload != "fashion" && workload != "w1") || argc % 2 != 0 || rounds < 1 || steps < 1 ||
+      threads < 1)
+    return usage();
+  micrograd::TapeScope scope;
+  std::unique_ptr<FashionData> data;
+  std::unique_ptr<Trainer> one, many;
+  if (workload == "fashion") {
+    data = std::make_unique<FashionData>();
+    one = std::make_unique<Fashion>(*data, 1);
+    many = std::make_unique<Fashion>(*data, threads);
+  } else {
+    one = std::make_unique<W1>(1);
+    many = std::make_unique<W1>(threads);
+  }
+  std::printf("machine: %s\n%s: %d rounds of %d steps on 1 thread, then %d on %zu\n\n",
+              bench::machine_info().c_str(), workload.c_str(), rounds, steps, steps, threads);
+  std::printf(
+      "| round | 1 thread, ms/step | %zu threads, ms/step | speed-up |\n|---|---|---|---|\n",
+      threads);
+  std::vector<double> t1, tn, ratio;
+  for (int r = 0; r < rounds; ++r) {
+    t1.push_back(median_step_ns(*one, steps));
+    tn.push_back(median_step_ns(*many, steps));
+    ratio.push_back(t1.back() / tn.back());
+    std::printf("| %d | %.4f | %.4f | %.2fx |\n", r + 1, t1.back() * 1e-6, tn.back() * 1e-6,
+                ratio.back());
+    std::fflush(stdout);
+  }
+  const auto [lo, hi] = std::minmax_element(ratio.begin(), ratio.end());
+  std::printf(
+      "\nmedian: 1 thread %.4f ms/step, %zu threads %.4f ms/step, speed-up %.2fx (%.2f-%.2f)\n",
+      bench::median(t1) * 1e-6, threads, bench::median(tn) * 1e-6, bench::median(ratio), *lo, *hi);
+  const bool same = one->weights() == many->weights();
+  std::printf("weights after %d steps each: %s\n", rounds * steps,
+              same ? "the same bit for bit" : "DIFFERENT (a bug)");
+  return same ? 0 : 1;
+}
