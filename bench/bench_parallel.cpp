@@ -14,7 +14,7 @@
 //   gradient's threads block by block) on 4,096 random images (a step's cost does not depend on
 //   the pixels; the real data set is the program's benchmark, docs/benchmarks.md).
 // w1: micrograd's demo step (MLP 2-16-16-1 on make_moons(100), svm loss over chunks of 25, L2
-//   1e-4 and SGD after the gradient), the workload W1 of ../shared/BENCHMARKS.md.
+//   1e-4 and SGD updated by the gradient's threads), the workload W1 of ../shared/BENCHMARKS.md.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -114,18 +114,27 @@ class W1 : public Trainer {
   }
   void step() override {
     micrograd::TapeScope scope;
-    pg_.gradient(rows_, 25, [this](const MLP& replica, std::span<const std::size_t> chunk) {
-      std::vector<Value> scores;
-      std::vector<double> y;
-      for (const std::size_t i : chunk) {
-        scores.push_back(replica.score({Value(data_.X[i][0]), Value(data_.X[i][1])}));
-        y.push_back(data_.y[i]);
-      }
-      return ChunkOutcome{micrograd::svm_max_margin(scores, y), 0.0};
-    });
-    Value reg = micrograd::l2_regularization(sgd_.params(), 1e-4);
-    reg.backward();  // adds the L2 gradient to the chunks' sum
-    sgd_.step(1.0 - 0.9 * static_cast<double>(k_ % 100) / 100.0);
+    const micrograd::ColumnRun run = runs_.get(sgd_.params());
+    if (!sgd_.begin_step(1.0 - 0.9 * static_cast<double>(k_ % 100) / 100.0))
+      throw std::logic_error("an MLP's parameters are a run");
+    reg_ = micrograd::l2_regularization_value(run.data, sgd_.params().size(), 1e-4);
+    // The L2 term's gradient and SGD's update block by block on the gradient's threads (the
+    // numbers of reg.backward() and step() after the gradient: test_parallel).
+    pg_.gradient(
+        rows_, 25,
+        [this](const MLP& replica, std::span<const std::size_t> chunk) {
+          std::vector<Value> scores;
+          std::vector<double> y;
+          for (const std::size_t i : chunk) {
+            scores.push_back(replica.score({Value(data_.X[i][0]), Value(data_.X[i][1])}));
+            y.push_back(data_.y[i]);
+          }
+          return ChunkOutcome{micrograd::svm_max_margin(scores, y), 0.0};
+        },
+        [this, run](std::size_t b, std::size_t e) {
+          micrograd::add_l2_regularization_gradient(run.data, run.grad, b, e, 1e-4);
+          sgd_.update_range(b, e);
+        });
     ++k_;
   }
   std::vector<double> weights() const override {
@@ -137,8 +146,10 @@ class W1 : public Trainer {
   MLP model_;
   micrograd::SGD sgd_;
   ParallelGradient pg_;
+  micrograd::LeafRunCache runs_;
   std::vector<std::size_t> rows_;
   std::size_t k_ = 0;
+  double reg_ = 0.0;  // the step's L2 term (the loss's other part)
 };
 
 double median_step_ns(Trainer& t, int steps) {

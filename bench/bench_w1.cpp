@@ -27,7 +27,6 @@
 #include "micrograd/micrograd.hpp"
 #include "micrograd/nn.hpp"
 #include "micrograd/optim.hpp"
-#include "micrograd/parallel.hpp"
 #include "workloads.hpp"
 
 namespace {
@@ -110,37 +109,8 @@ struct Library {
   }
 };
 
-// ---- the fused model with ParallelGradient: the batch's gradient by `threads` workers (fixed
-// chunks of 25 rows, so any thread count gives the same numbers)
-
-struct Parallel {
-  micrograd::Dataset data = micrograd::make_moons(kSamples, 0.1, 1337);
-  micrograd::nn::MLP model{2, {16, 16, 1}};
-  micrograd::SGD sgd{model.parameters(), 1.0};
-  micrograd::ParallelGradient pg;
-  std::vector<std::size_t> rows;
-  explicit Parallel(std::size_t threads) : pg(model, threads), rows(kSamples) {
-    for (std::size_t i = 0; i < kSamples; ++i) rows[i] = i;
-  }
-  Scalar::Step step(int k) {
-    micrograd::TapeScope scope;
-    const micrograd::ParallelGradient::Result r = pg.gradient(
-        rows, 25, [this](const micrograd::nn::MLP& replica, std::span<const std::size_t> c) {
-          std::vector<Value> scores;
-          std::vector<double> y;
-          for (const std::size_t i : c) {
-            scores.push_back(replica.score({Value(data.X[i][0]), Value(data.X[i][1])}));
-            y.push_back(data.y[i]);
-          }
-          const double correct = micrograd::accuracy(scores, y) * static_cast<double>(c.size());
-          return micrograd::ChunkOutcome{micrograd::svm_max_margin(scores, y), correct};
-        });
-    Value reg = micrograd::l2_regularization(sgd.params(), 1e-4);
-    reg.backward();  // adds the L2 gradient to the chunks' sum
-    sgd.step(learning_rate(k));
-    return {r.loss + reg.data(), static_cast<int>(std::lround(r.extra)), 0};
-  }
-};
+// (W1 on several threads, ParallelGradient: bench_parallel.cpp, which times 1 and N threads
+// interleaved with long-lived threads.)
 
 // ---- timing: a 100-step training run, each step timed, plus the plain forward per step
 
@@ -221,13 +191,6 @@ BENCHMARK(BM_W1_Scalar)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_W1_nn)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_W1_nn_fused)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_W1_PlainDoubleForward)->Unit(benchmark::kMillisecond);
-// The fused step's gradient on 1 and 2 worker threads (ParallelGradient): the speed-up on 2 cores.
-void BM_W1_parallel(benchmark::State& state) {
-  const auto threads = static_cast<std::size_t>(state.range(0));
-  bench_steps(state, [threads] { return std::make_unique<Parallel>(threads); });
-}
-BENCHMARK(BM_W1_parallel)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
-
 // ---- --summary
 
 template <class Make>

@@ -451,32 +451,36 @@ History train(const TrainArgs& a, const Plan& p, const Objective& loss, Optimize
     }
     Forward f;
     const double lr = p.schedule(k, p.steps);
-    bool stepped = false;  // the update was made by the gradient's threads, slice by slice
+    bool stepped = false;  // the update was made by the gradient's threads, block by block
     if (pg) {              // epochs: the batch's gradient by the worker threads, chunk by chunk
       const ParallelGradient::ChunkLoss chunk_loss = [&](const nn::MLP& replica,
                                                          std::span<const std::size_t> c) {
         const Forward part = loss.data_loss(replica, c);
         return ChunkOutcome{part.data_loss, part.accuracy * static_cast<double>(c.size())};
       };
-      // Adam's update is elementwise: each thread updates the slice of the parameters it summed
-      // (the same numbers as one step afterwards; nothing left to do on one thread alone).
-      Adam* adam = std::get_if<Adam>(&opt);
-      if (adam == nullptr) adam = std::get_if<AdamW>(&opt);
+      // The L2 term's gradient and the optimizer's update are elementwise: each thread adds the
+      // one and makes the other on the blocks of the parameters it summed (the numbers of the
+      // L2 graph's backward and of one step afterwards; nothing left to do on one thread).
+      const double l2 = loss.l2();
+      const ColumnRun run = param_runs.get(params);
       ParallelGradient::Result r;
-      if (adam != nullptr && loss.l2() == 0.0 && adam->begin_step(lr)) {
-        r = pg->gradient(rows, kChunk, chunk_loss,
-                         [adam](std::size_t b, std::size_t e) { adam->update_range(b, e); });
+      if (run.data != nullptr && std::visit([lr](auto& o) { return o.begin_step(lr); }, opt)) {
+        f.reg_loss = Value(l2 > 0.0 ? l2_regularization_value(run.data, params.size(), l2) : 0.0);
+        r = pg->gradient(rows, kChunk, chunk_loss, [&opt, run, l2](std::size_t b, std::size_t e) {
+          if (l2 > 0.0) add_l2_regularization_gradient(run.data, run.grad, b, e, l2);
+          std::visit([b, e](auto& o) { o.update_range(b, e); }, opt);
+        });
         stepped = true;
       } else {
         r = pg->gradient(rows, kChunk, chunk_loss);
+        if (l2 > 0.0) {
+          f.reg_loss = l2_regularization(params, l2);
+          f.reg_loss.backward();  // adds its gradient to the chunks' sum
+        } else {
+          f.reg_loss = Value(0.0);  // no graph of 2 nodes per parameter for a zero term
+        }
       }
       f.data_loss = Value(r.loss);
-      if (loss.l2() > 0.0) {
-        f.reg_loss = l2_regularization(params, loss.l2());
-        f.reg_loss.backward();  // adds its gradient to the chunks' sum
-      } else {
-        f.reg_loss = Value(0.0);  // no graph of 2 nodes per parameter for a zero term
-      }
       f.total = f.data_loss + f.reg_loss;
       f.accuracy = r.extra / static_cast<double>(rows.size());
     } else {

@@ -137,4 +137,21 @@ Value l2_regularization(const std::vector<Value>& params, double alpha) {
   return alpha * total;
 }
 
+double l2_regularization_value(const double* data, std::size_t n, double alpha) {
+  if (n == 0) return 0.0;
+  double total = data[0] * data[0] + 0.0;
+  for (std::size_t i = 1; i < n; ++i) total = total + data[i] * data[i];
+  return total * alpha;
+}
+
+void add_l2_regularization_gradient(const double* data, double* grad, std::size_t begin,
+                                    std::size_t end, double alpha) {
+  for (std::size_t i = begin; i < end; ++i) {
+    // The square p*p passes its grad (alpha: the sum's grad, times 1 through each +) to both
+    // operands: grad += alpha * p, twice, in that order.
+    grad[i] += alpha * data[i];
+    grad[i] += alpha * data[i];
+  }
+}
+
 }  // namespace micrograd

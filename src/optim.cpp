@@ -31,20 +31,47 @@ SGD::SGD(std::vector<Value> params, double lr, double momentum)
 }
 
 void SGD::step(double lr) {
-  if (momentum_ == 0.0) {
-    if (const ColumnRun run = runs_.get(params_); run.data != nullptr) {
-      for (std::size_t i = 0; i < params_.size(); ++i) run.data[i] -= lr * run.grad[i];
-      return;
-    }
-    for (const Value& p : params_) p.data() -= lr * p.grad();  // micrograd's update
+  if (begin_step(lr)) {  // an MLP's parameters: one contiguous loop over the columns
+    update_range(0, params_.size());
     return;
   }
   const bool first = buf_.empty();
-  if (first) buf_.resize(params_.size());
+  if (momentum_ != 0.0 && first) buf_.resize(params_.size());
   for (std::size_t i = 0; i < params_.size(); ++i) {
-    const double g = params_[i].grad();
+    const Value& p = params_[i];
+    if (momentum_ == 0.0) {
+      p.data() -= lr * p.grad();  // micrograd's update
+      continue;
+    }
+    const double g = p.grad();
     buf_[i] = first ? g : momentum_ * buf_[i] + g;
-    params_[i].data() -= lr * buf_[i];
+    p.data() -= lr * buf_[i];
+  }
+}
+
+bool SGD::begin_step(double lr) {
+  now_.run = runs_.get(params_);
+  if (now_.run.data == nullptr) return false;
+  now_.lr = lr;
+  now_.first = buf_.empty();
+  if (momentum_ != 0.0 && now_.first) buf_.resize(params_.size());
+  return true;
+}
+
+void SGD::update_range(std::size_t begin, std::size_t end) {
+  if (now_.run.data == nullptr)
+    throw std::logic_error("SGD::update_range: begin_step() did not start a step over columns");
+  end = std::min(end, params_.size());
+  double* const data = now_.run.data;
+  const double* const grad = now_.run.grad;
+  const double lr = now_.lr;
+  if (momentum_ == 0.0) {
+    for (std::size_t i = begin; i < end; ++i) data[i] -= lr * grad[i];  // micrograd's update
+    return;
+  }
+  for (std::size_t i = begin; i < end; ++i) {
+    buf_[i] = now_.first ? grad[i] : momentum_ * buf_[i] + grad[i];
+    data[i] -= lr * buf_[i];
   }
 }
 

@@ -164,6 +164,9 @@ void ParallelGradient::run_share(std::size_t id, const nn::MLP& m, const std::ve
   // block does not change its numbers), summed straight into the model's grad column when it is
   // one (else into sum_, which the caller hands out), then updated by after_sum_ if any.
   const std::size_t m_size = weights_.size();
+  // One block (a small model, e.g. micrograd's demo): the calling thread sums it, whose cache
+  // holds the model's columns (a helper would pull them across cores and back: slower).
+  if (id != 0 && m_size <= kSumBlock) return;
   double* const out = model_grads_ != nullptr ? model_grads_ : sum_.data();
   for (std::size_t b;
        (b = next_block_.fetch_add(1, std::memory_order_relaxed)) * kSumBlock < m_size;) {

@@ -143,6 +143,51 @@ TEST(Parallel, SliceWiseAdamIsOneStepAfterTheGradient) {
   }
 }
 
+// micrograd's demo step split across the threads: the L2 term's gradient added without a graph
+// and SGD's update, block by block, give the numbers of the serial step (the L2 graph's
+// backward after the gradient, then step()) bit for bit, with and without momentum; the term's
+// value is the graph's.
+TEST(Parallel, SliceWiseL2AndSgdAreTheSerialStep) {
+  const Data d = data(64);
+  constexpr double kAlpha = 1e-4;
+  for (const double momentum : {0.0, 0.9}) {
+    std::vector<std::vector<double>> trained;
+    for (std::size_t threads : {1, 1, 2, 3}) {  // first: the serial step
+      const bool sliced = trained.size() > 0;
+      const MLP model(4, {64, 64, 3});  // 4,675 parameters: two blocks of the sum
+      micrograd::SGD sgd(model.parameters(), 0.1, momentum);
+      const micrograd::ColumnRun run = micrograd::leaf_run(sgd.params());
+      ASSERT_NE(run.data, nullptr);
+      const std::size_t n = sgd.params().size();
+      ParallelGradient pg(model, threads);
+      for (int step = 0; step < 4; ++step) {
+        micrograd::TapeScope scope;
+        std::vector<std::size_t> rows;
+        for (std::size_t i = 0; i < 40; ++i) rows.push_back((i * 11 + step * 5) % 64);
+        const double lr = 0.1 * (1.0 - 0.2 * step);
+        const Value reg = micrograd::l2_regularization(sgd.params(), kAlpha);
+        EXPECT_EQ(micrograd::l2_regularization_value(run.data, n, kAlpha), reg.data());
+        if (sliced) {
+          ASSERT_TRUE(sgd.begin_step(lr));
+          pg.gradient(rows, 16, softmax_loss(d), [&](std::size_t b, std::size_t e) {
+            micrograd::add_l2_regularization_gradient(run.data, run.grad, b, e, kAlpha);
+            sgd.update_range(b, e);
+          });
+        } else {
+          pg.gradient(rows, 16, softmax_loss(d));
+          reg.backward();  // adds the L2 gradient to the chunks' sum
+          sgd.step(lr);
+        }
+      }
+      trained.push_back(micrograd::nn::parameters_to_vector(model));
+      EXPECT_EQ(trained.back(), trained.front()) << "threads " << threads << " momentum "
+                                                 << momentum;
+    }
+    EXPECT_NE(trained[0], micrograd::nn::parameters_to_vector(MLP(4, {64, 64, 3})));  // it moved
+  }
+  EXPECT_EQ(micrograd::l2_regularization_value(nullptr, 0, kAlpha), 0.0);
+}
+
 // Every parameter is in exactly one slice; Adam refuses to split a step over handles that are not
 // consecutive leaves (it has no columns to hand out).
 TEST(Parallel, SliceStepCoversEveryParameterOnce) {

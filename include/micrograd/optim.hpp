@@ -53,6 +53,12 @@ class SGD {
   void step(double lr);  // one update with this learning rate (for schedules)
   void zero_grad();      // micrograd: for p in params: p.grad = 0
 
+  // step(lr) in parts, for threads that each own blocks of the parameters, as Adam's below:
+  // begin_step(lr) once, then update_range over disjoint ranges covering [0, size). The same
+  // numbers as step(lr). false (nothing changed) unless the parameters are consecutive leaves.
+  bool begin_step(double lr);
+  void update_range(std::size_t begin, std::size_t end);
+
   double lr() const { return lr_; }
   void set_lr(double lr) { lr_ = lr; }
   const std::vector<Value>& params() const { return params_; }
@@ -69,6 +75,13 @@ class SGD {
   double momentum_;
   std::vector<double> buf_;  // momentum buffer per parameter (empty until the first step)
   LeafRunCache runs_;        // where params_'s columns are, if they are a run of leaves
+  // The step being taken (begin_step): its learning rate, whether it is the first (the momentum
+  // buffer starts as the gradient) and the parameters' columns (null: none).
+  struct StepState {
+    double lr = 0.0;
+    bool first = false;
+    ColumnRun run{nullptr, nullptr};
+  } now_;
 };
 
 // ---- Adam and AdamW (PyTorch's torch.optim.Adam / AdamW, amsgrad=False)
