@@ -180,8 +180,8 @@ TEST(Parallel, SliceWiseL2AndSgdAreTheSerialStep) {
         }
       }
       trained.push_back(micrograd::nn::parameters_to_vector(model));
-      EXPECT_EQ(trained.back(), trained.front()) << "threads " << threads << " momentum "
-                                                 << momentum;
+      EXPECT_EQ(trained.back(), trained.front())
+          << "threads " << threads << " momentum " << momentum;
     }
     EXPECT_NE(trained[0], micrograd::nn::parameters_to_vector(MLP(4, {64, 64, 3})));  // it moved
   }
