@@ -9,6 +9,13 @@
 //   });
 //   optimizer.step();                                    // model's grads are set
 //
+// Or with the update made by the threads too, block by block (the same numbers):
+//   optimizer.begin_step(lr);
+//   pg.gradient(rows, 16, chunk_loss, [&](std::size_t b, std::size_t e) {
+//     add_l2_regularization_gradient(run.data, run.grad, b, e, alpha);  // if any (loss.hpp)
+//     optimizer.update_range(b, e);
+//   });
+//
 // How. The calling thread works on the model itself; each of threads - 1 helper threads owns a
 // replica on its own tape (a Value is used only on the thread that made it). gradient() copies
 // the model's parameters to the replicas, cuts the rows into chunks of `chunk` consecutive rows
