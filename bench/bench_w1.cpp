@@ -82,14 +82,17 @@ struct Library {
   micrograd::Dataset data = micrograd::make_moons(kSamples, 0.1, 1337);
   micrograd::nn::MLP model;
   micrograd::SGD sgd;
-  explicit Library(bool fused)
+  bool l2_graph;
+  micrograd::LeafRunCache runs;
+  explicit Library(bool fused, bool l2_graph = true)
       : model(2, {16, 16, 1},
               [fused] {
                 micrograd::nn::MLPOptions o;
                 o.fused = fused;
                 return o;
               }()),
-        sgd(model.parameters(), 1.0) {}
+        sgd(model.parameters(), 1.0),
+        l2_graph(l2_graph) {}
   Scalar::Step step(int k) {
     micrograd::TapeScope scope;
     micrograd::Tape& tape = micrograd::Tape::current();
@@ -98,6 +101,19 @@ struct Library {
     scores.reserve(kSamples);
     for (const std::vector<Value>& x : micrograd::to_values(data.X))
       scores.push_back(model.score(x));
+    if (!l2_graph) {
+      const micrograd::ColumnRun run = runs.get(sgd.params());
+      const std::size_t n = sgd.params().size();
+      Value loss = micrograd::svm_max_margin(scores, data.y) +
+                   micrograd::l2_regularization_value(run.data, n, 1e-4);
+      const std::size_t nodes = tape.size() - before;
+      sgd.zero_grad();
+      micrograd::add_l2_regularization_gradient(run.data, run.grad, 0, n, 1e-4);
+      loss.backward();
+      sgd.step(learning_rate(k));
+      const double acc = micrograd::accuracy(scores, data.y);
+      return {loss.data(), static_cast<int>(std::lround(acc * kSamples)), nodes};
+    }
     Value loss = micrograd::svm_max_margin(scores, data.y) +
                  micrograd::l2_regularization(sgd.params(), 1e-4);
     const std::size_t nodes = tape.size() - before;
@@ -180,6 +196,9 @@ void BM_W1_nn(benchmark::State& state) {
 void BM_W1_nn_fused(benchmark::State& state) {
   bench_steps(state, [] { return std::make_unique<Library>(true); });
 }
+void BM_W1_nn_fused_l2_plain(benchmark::State& state) {
+  bench_steps(state, [] { return std::make_unique<Library>(true, false); });
+}
 void BM_W1_PlainDoubleForward(benchmark::State& state) {
   Plain plain;
   for (auto _ : state) {
@@ -190,6 +209,7 @@ void BM_W1_PlainDoubleForward(benchmark::State& state) {
 BENCHMARK(BM_W1_Scalar)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_W1_nn)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_W1_nn_fused)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_W1_nn_fused_l2_plain)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_W1_PlainDoubleForward)->Unit(benchmark::kMillisecond);
 // ---- --summary
 
@@ -227,6 +247,8 @@ int summary(int repeats) {
   summary_row("nn::MLP, fused = false", repeats, [] { return std::make_unique<Library>(false); });
   summary_row("nn::MLP (default: dense nodes)", repeats,
               [] { return std::make_unique<Library>(true); });
+  summary_row("nn::MLP, L2 without a graph", repeats,
+              [] { return std::make_unique<Library>(true, false); });
   return 0;
 }
 

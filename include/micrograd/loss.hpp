@@ -43,11 +43,14 @@ double accuracy(const std::vector<std::vector<Value>>& logits,
 // micrograd's demo: alpha * sum((p*p for p in params)), i.e. (((0 + p0*p0) + p1*p1) + ...) * alpha.
 // An empty params list gives a leaf 0.
 Value l2_regularization(const std::vector<Value>& params, double alpha);
-// The same term without a graph, over parameters stored as columns (leaf_run), for an update
-// split across threads (ParallelGradient's after_sum): its value, l2_regularization(...).data()
-// bit for bit; and its gradient added to grad[begin, end) exactly as l2_regularization(...)
-// .backward() adds it on top of the grads already there (p.grad += p*alpha, once for each
-// operand of the square), bit for bit.
+// The same term without its graph (2 nodes a parameter), over parameters stored as columns
+// (leaf_run): its value, l2_regularization(...).data() bit for bit; and its gradient added to
+// grad[begin, end) exactly as the graph's backward adds it (p.grad += p*alpha, once for each
+// operand of the square). Two uses, both with the graph's numbers bit for bit (tested):
+//   loss = data_loss + l2_regularization_value(run.data, n, alpha);    // a step of one thread
+//   opt.zero_grad(); add_l2_regularization_gradient(run.data, run.grad, 0, n, alpha);
+//   loss.backward();  // (the graph, made after the data loss, would be swept first: same order)
+// and in a step split across threads, after the sum (ParallelGradient's after_sum).
 double l2_regularization_value(const double* data, std::size_t n, double alpha);
 void add_l2_regularization_gradient(const double* data, double* grad, std::size_t begin,
                                     std::size_t end, double alpha);
