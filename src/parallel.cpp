@@ -108,8 +108,8 @@ void ParallelGradient::work(std::size_t id) {
     }
     if (stop_.load(std::memory_order_acquire)) return;
     seen = generation_.load(std::memory_order_acquire);
-    run_share(id, *replica, p, p_runs,
-              true);  // (the constructor refused to start without replicas)
+    // (The constructor refused to start without replicas.)
+    run_share(id, *replica, p, p_runs, true);
     if (finished_.fetch_add(1, std::memory_order_acq_rel) + 1 == workers_.size()) {
       std::lock_guard lock(mutex_);  // the caller may be asleep on done_
       done_.notify_all();
