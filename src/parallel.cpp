@@ -110,8 +110,10 @@ void ParallelGradient::work(std::size_t id) {
     seen = generation_.load(std::memory_order_acquire);
     // (The constructor refused to start without replicas.)
     run_share(id, *replica, p, p_runs, true);
-    if (finished_.fetch_add(1, std::memory_order_acq_rel) + 1 == workers_.size()) {
-      std::lock_guard lock(mutex_);  // the caller may be asleep on done_
+    // The last helper wakes the caller if it went to sleep (seq_cst: it either sees the caller's
+    // flag or the caller sees this count before sleeping).
+    if (finished_.fetch_add(1) + 1 == workers_.size() && caller_waiting_.load()) {
+      std::lock_guard lock(mutex_);
       done_.notify_all();
     }
   }
@@ -241,12 +243,13 @@ ParallelGradient::Result ParallelGradient::gradient(const std::vector<std::size_
   wake_.notify_all();
   // Our own share, on the model itself (its grads are overwritten below anyway).
   run_share(0, model_, params_, runs_, false);
-  spin([&] { return finished_.load(std::memory_order_acquire) == workers_.size(); });
-  if (finished_.load(std::memory_order_acquire) != workers_.size()) {
+  if (!spin([&] { return finished_.load(std::memory_order_acquire) == workers_.size(); })) {
     std::unique_lock lock(mutex_);
-    done_.wait(lock, [&] { return finished_.load(std::memory_order_acquire) == workers_.size(); });
+    caller_waiting_.store(true);
+    done_.wait(lock, [&] { return finished_.load() == workers_.size(); });
+    caller_waiting_.store(false);
   }
-  {
+  if (failed_.load(std::memory_order_acquire)) {  // (every error sets it, after error_)
     std::lock_guard lock(mutex_);
     if (error_) std::rethrow_exception(error_);
   }

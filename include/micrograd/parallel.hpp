@@ -99,7 +99,8 @@ class ParallelGradient {
   std::condition_variable wake_, done_;
   std::atomic<std::size_t> generation_{0}, finished_{0}, next_block_{0};
   std::atomic<bool> stop_{false}, failed_{false};
-  std::size_t ready_ = 0;
+  std::atomic<bool> caller_waiting_{false};  // the calling thread sleeps on done_
+  std::size_t ready_ = 0;                    // helpers that built their replica
   std::exception_ptr error_;
   // The current job (written before generation_ moves on, read by the helpers after).
   std::vector<double> weights_;  // the model's parameters
