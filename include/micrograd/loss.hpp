@@ -45,8 +45,9 @@ double accuracy(const std::vector<std::vector<Value>>& logits,
 Value l2_regularization(const std::vector<Value>& params, double alpha);
 // The same term without its graph (2 nodes a parameter), over parameters stored as columns
 // (leaf_run): its value, l2_regularization(...).data() bit for bit; and its gradient added to
-// grad[begin, end) exactly as the graph's backward adds it (p.grad += p*alpha, once for each
-// operand of the square). Two uses, both with the graph's numbers bit for bit (tested):
+// grad[begin, end) exactly as the graph's backward adds it when the term enters the loss as is
+// (its grad is 1, as in micrograd's demo: p.grad += p*alpha, once for each operand of the
+// square). Two uses, both with the graph's numbers bit for bit (tested):
 //   loss = data_loss + l2_regularization_value(run.data, n, alpha);    // a step of one thread
 //   opt.zero_grad(); add_l2_regularization_gradient(run.data, run.grad, 0, n, alpha);
 //   loss.backward();  // (the graph, made after the data loss, would be swept first: same order)
