@@ -6,8 +6,9 @@
 // the rounds and the spread, and whether the two models still have the same weights bit for bit
 // (they must: the gradient does not depend on the thread count).
 //
-//   bench_parallel fashion [--rounds R] [--steps S] [--threads N]
-//   bench_parallel w1      [--rounds R] [--steps S] [--threads N]
+//   bench_parallel fashion [--rounds R] [--steps S] [--threads N] [--chunk C]
+//   bench_parallel w1      [--rounds R] [--steps S] [--threads N] [--chunk C]
+// (--chunk: rows per chunk of the gradient; default 16 for fashion, as the program, 25 for w1)
 //
 // fashion: the step of `micrograd train --dataset fashion-mnist` (MLP 784-128-10, ReLU, fan-in
 //   weights, softmax cross-entropy, batches of 128 in chunks of 16, Adam 1e-3 updated by the
@@ -61,8 +62,9 @@ struct FashionData {
 
 class Fashion : public Trainer {
  public:
-  Fashion(const FashionData& data, std::size_t threads)
-      : data_(data),
+  Fashion(const FashionData& data, std::size_t threads, std::size_t chunk)
+      : chunk_(chunk),
+        data_(data),
         model_(784, {128, 10}, options()),
         adam_(model_.parameters(), 1e-3),
         pg_(model_, threads) {}
@@ -73,7 +75,7 @@ class Fashion : public Trainer {
     next_ = (next_ + 128) % FashionData::kRows;
     if (!adam_.begin_step(1e-3)) throw std::logic_error("an MLP's parameters are a run");
     pg_.gradient(
-        rows, 16,
+        rows, chunk_,
         [this](const MLP& replica, std::span<const std::size_t> chunk) {
           std::vector<std::vector<Value>> logits;
           std::vector<std::size_t> classes;
@@ -95,6 +97,7 @@ class Fashion : public Trainer {
     o.fan_in = true;
     return o;
   }
+  std::size_t chunk_;
   const FashionData& data_;
   MLP model_;
   micrograd::Adam adam_;
@@ -104,8 +107,9 @@ class Fashion : public Trainer {
 
 class W1 : public Trainer {
  public:
-  explicit W1(std::size_t threads)
-      : data_(micrograd::make_moons(100, 0.1, 1337)),
+  W1(std::size_t threads, std::size_t chunk)
+      : chunk_(chunk),
+        data_(micrograd::make_moons(100, 0.1, 1337)),
         model_(2, {16, 16, 1}),
         sgd_(model_.parameters(), 1.0),
         pg_(model_, threads),
@@ -121,7 +125,7 @@ class W1 : public Trainer {
     // The L2 term's gradient and SGD's update block by block on the gradient's threads (the
     // numbers of reg.backward() and step() after the gradient: test_parallel).
     pg_.gradient(
-        rows_, 25,
+        rows_, chunk_,
         [this](const MLP& replica, std::span<const std::size_t> chunk) {
           std::vector<Value> scores;
           std::vector<double> y;
@@ -142,6 +146,7 @@ class W1 : public Trainer {
   }
 
  private:
+  std::size_t chunk_;
   micrograd::Dataset data_;
   MLP model_;
   micrograd::SGD sgd_;
@@ -163,7 +168,9 @@ double median_step_ns(Trainer& t, int steps) {
 }
 
 int usage() {
-  std::fprintf(stderr, "usage: bench_parallel fashion|w1 [--rounds R] [--steps S] [--threads N]\n");
+  std::fprintf(
+      stderr,
+      "usage: bench_parallel fashion|w1 [--rounds R] [--steps S] [--threads N] [--chunk C]\n");
   return 2;
 }
 
@@ -173,12 +180,14 @@ int main(int argc, char** argv) {
   if (argc < 2) return usage();
   const std::string workload = argv[1];
   int rounds = 7, steps = workload == "w1" ? 500 : 40;
-  std::size_t threads = 2;
+  std::size_t threads = 2, chunk = 0;  // chunk 0: the workload's (fashion 16, w1 25)
   for (int i = 2; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--rounds") == 0)
       rounds = std::atoi(argv[i + 1]);
     else if (std::strcmp(argv[i], "--steps") == 0)
       steps = std::atoi(argv[i + 1]);
+    else if (std::strcmp(argv[i], "--chunk") == 0)
+      chunk = static_cast<std::size_t>(std::atoi(argv[i + 1]));
     else if (std::strcmp(argv[i], "--threads") == 0)
       threads = static_cast<std::size_t>(std::atoi(argv[i + 1]));
     else
@@ -187,19 +196,21 @@ int main(int argc, char** argv) {
   if ((workload != "fashion" && workload != "w1") || argc % 2 != 0 || rounds < 1 || steps < 1 ||
       threads < 1)
     return usage();
+  if (chunk == 0) chunk = workload == "fashion" ? 16 : 25;
   micrograd::TapeScope scope;
   std::unique_ptr<FashionData> data;
   std::unique_ptr<Trainer> one, many;
   if (workload == "fashion") {
     data = std::make_unique<FashionData>();
-    one = std::make_unique<Fashion>(*data, 1);
-    many = std::make_unique<Fashion>(*data, threads);
+    one = std::make_unique<Fashion>(*data, 1, chunk);
+    many = std::make_unique<Fashion>(*data, threads, chunk);
   } else {
-    one = std::make_unique<W1>(1);
-    many = std::make_unique<W1>(threads);
+    one = std::make_unique<W1>(1, chunk);
+    many = std::make_unique<W1>(threads, chunk);
   }
-  std::printf("machine: %s\n%s: %d rounds of %d steps on 1 thread, then %d on %zu\n\n",
-              bench::machine_info().c_str(), workload.c_str(), rounds, steps, steps, threads);
+  std::printf(
+      "machine: %s\n%s: %d rounds of %d steps on 1 thread, then %d on %zu; chunks of %zu rows\n\n",
+      bench::machine_info().c_str(), workload.c_str(), rounds, steps, steps, threads, chunk);
   std::printf(
       "| round | 1 thread, ms/step | %zu threads, ms/step | speed-up |\n|---|---|---|---|\n",
       threads);
