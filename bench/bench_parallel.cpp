@@ -38,11 +38,12 @@ using micrograd::ParallelGradient;
 using micrograd::Value;
 using micrograd::nn::MLP;
 
-// One model and its trainer on `threads` threads; step() trains on the next batch.
+// One model and its trainer on `threads` threads; step() trains on the next batch and returns
+// that step's loss.
 class Trainer {
  public:
   virtual ~Trainer() = default;
-  virtual void step() = 0;
+  virtual double step() = 0;
   virtual std::vector<double> weights() const = 0;
 };
 
@@ -68,24 +69,26 @@ class Fashion : public Trainer {
         model_(784, {128, 10}, options()),
         adam_(model_.parameters(), 1e-3),
         pg_(model_, threads) {}
-  void step() override {
+  double step() override {
     micrograd::TapeScope scope;
     std::vector<std::size_t> rows;
     for (std::size_t i = 0; i < 128; ++i) rows.push_back((next_ + i) % FashionData::kRows);
     next_ = (next_ + 128) % FashionData::kRows;
     if (!adam_.begin_step(1e-3)) throw std::logic_error("an MLP's parameters are a run");
-    pg_.gradient(
-        rows, chunk_,
-        [this](const MLP& replica, std::span<const std::size_t> chunk) {
-          std::vector<std::vector<Value>> logits;
-          std::vector<std::size_t> classes;
-          for (const std::size_t r : chunk) {
-            logits.push_back(replica(std::vector<Value>(data_.X[r].begin(), data_.X[r].end())));
-            classes.push_back(data_.y[r]);
-          }
-          return ChunkOutcome{micrograd::softmax_cross_entropy(logits, classes), 0.0};
-        },
-        [this](std::size_t b, std::size_t e) { adam_.update_range(b, e); });
+    return pg_
+        .gradient(
+            rows, chunk_,
+            [this](const MLP& replica, std::span<const std::size_t> chunk) {
+              std::vector<std::vector<Value>> logits;
+              std::vector<std::size_t> classes;
+              for (const std::size_t r : chunk) {
+                logits.push_back(replica(std::vector<Value>(data_.X[r].begin(), data_.X[r].end())));
+                classes.push_back(data_.y[r]);
+              }
+              return ChunkOutcome{micrograd::softmax_cross_entropy(logits, classes), 0.0};
+            },
+            [this](std::size_t b, std::size_t e) { adam_.update_range(b, e); })
+        .loss;
   }
   std::vector<double> weights() const override {
     return micrograd::nn::parameters_to_vector(model_);
@@ -116,15 +119,15 @@ class W1 : public Trainer {
         rows_(100) {
     for (std::size_t i = 0; i < rows_.size(); ++i) rows_[i] = i;
   }
-  void step() override {
+  double step() override {
     micrograd::TapeScope scope;
     const micrograd::ColumnRun run = runs_.get(sgd_.params());
     if (!sgd_.begin_step(1.0 - 0.9 * static_cast<double>(k_ % 100) / 100.0))
       throw std::logic_error("an MLP's parameters are a run");
-    reg_ = micrograd::l2_regularization_value(run.data, sgd_.params().size(), 1e-4);
+    const double reg = micrograd::l2_regularization_value(run.data, sgd_.params().size(), 1e-4);
     // The L2 term's gradient and SGD's update block by block on the gradient's threads (the
     // numbers of reg.backward() and step() after the gradient: test_parallel).
-    pg_.gradient(
+    const ParallelGradient::Result r = pg_.gradient(
         rows_, chunk_,
         [this](const MLP& replica, std::span<const std::size_t> chunk) {
           std::vector<Value> scores;
@@ -140,6 +143,7 @@ class W1 : public Trainer {
           sgd_.update_range(b, e);
         });
     ++k_;
+    return r.loss + reg;
   }
   std::vector<double> weights() const override {
     return micrograd::nn::parameters_to_vector(model_);
@@ -154,14 +158,14 @@ class W1 : public Trainer {
   micrograd::LeafRunCache runs_;
   std::vector<std::size_t> rows_;
   std::size_t k_ = 0;
-  double reg_ = 0.0;  // the step's L2 term (the loss's other part)
 };
 
-double median_step_ns(Trainer& t, int steps) {
+// The median of `steps` steps' times; `loss`: the last step's loss.
+double median_step_ns(Trainer& t, int steps, double& loss) {
   std::vector<double> ns;
   for (int s = 0; s < steps; ++s) {
     const double t0 = bench::now_ns();
-    t.step();
+    loss = t.step();
     ns.push_back(bench::now_ns() - t0);
   }
   return bench::median(ns);
@@ -215,9 +219,10 @@ int main(int argc, char** argv) {
       "| round | 1 thread, ms/step | %zu threads, ms/step | speed-up |\n|---|---|---|---|\n",
       threads);
   std::vector<double> t1, tn, ratio;
+  double loss_one = 0.0, loss_many = 0.0;
   for (int r = 0; r < rounds; ++r) {
-    t1.push_back(median_step_ns(*one, steps));
-    tn.push_back(median_step_ns(*many, steps));
+    t1.push_back(median_step_ns(*one, steps, loss_one));
+    tn.push_back(median_step_ns(*many, steps, loss_many));
     ratio.push_back(t1.back() / tn.back());
     std::printf("| %d | %.4f | %.4f | %.2fx |\n", r + 1, t1.back() * 1e-6, tn.back() * 1e-6,
                 ratio.back());
@@ -227,8 +232,8 @@ int main(int argc, char** argv) {
   std::printf(
       "\nmedian: 1 thread %.4f ms/step, %zu threads %.4f ms/step, speed-up %.2fx (%.2f-%.2f)\n",
       bench::median(t1) * 1e-6, threads, bench::median(tn) * 1e-6, bench::median(ratio), *lo, *hi);
-  const bool same = one->weights() == many->weights();
-  std::printf("weights after %d steps each: %s\n", rounds * steps,
+  const bool same = one->weights() == many->weights() && loss_one == loss_many;
+  std::printf("weights and last loss (%.17g) after %d steps each: %s\n", loss_one, rounds * steps,
               same ? "the same bit for bit" : "DIFFERENT (a bug)");
   return same ? 0 : 1;
 }

@@ -101,23 +101,18 @@ struct Library {
     scores.reserve(kSamples);
     for (const std::vector<Value>& x : micrograd::to_values(data.X))
       scores.push_back(model.score(x));
-    if (!l2_graph) {
-      const micrograd::ColumnRun run = runs.get(sgd.params());
-      const std::size_t n = sgd.params().size();
-      Value loss = micrograd::svm_max_margin(scores, data.y) +
-                   micrograd::l2_regularization_value(run.data, n, 1e-4);
-      const std::size_t nodes = tape.size() - before;
-      sgd.zero_grad();
-      micrograd::add_l2_regularization_gradient(run.data, run.grad, 0, n, 1e-4);
-      loss.backward();
-      sgd.step(learning_rate(k));
-      const double acc = micrograd::accuracy(scores, data.y);
-      return {loss.data(), static_cast<int>(std::lround(acc * kSamples)), nodes};
-    }
-    Value loss = micrograd::svm_max_margin(scores, data.y) +
-                 micrograd::l2_regularization(sgd.params(), 1e-4);
+    const micrograd::ColumnRun run = runs.get(sgd.params());
+    const std::size_t n = sgd.params().size();
+    Value loss;
+    if (l2_graph)
+      loss = micrograd::svm_max_margin(scores, data.y) +
+             micrograd::l2_regularization(sgd.params(), 1e-4);
+    else  // the L2 term without its graph: its gradient goes in before backward()
+      loss = micrograd::svm_max_margin(scores, data.y) +
+             micrograd::l2_regularization_value(run.data, n, 1e-4);
     const std::size_t nodes = tape.size() - before;
     sgd.zero_grad();
+    if (!l2_graph) micrograd::add_l2_regularization_gradient(run.data, run.grad, 0, n, 1e-4);
     loss.backward();
     sgd.step(learning_rate(k));
     const double acc = micrograd::accuracy(scores, data.y);

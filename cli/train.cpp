@@ -483,20 +483,24 @@ History train(const TrainArgs& a, const Plan& p, const Objective& loss, Optimize
       f.data_loss = Value(r.loss);
       f.total = f.data_loss + f.reg_loss;
       f.accuracy = r.extra / static_cast<double>(rows.size());
-    } else if (const ColumnRun run = param_runs.get(params); run.data != nullptr && !a.unfused) {
-      // The L2 term without its graph (2 nodes a parameter): its value, and its gradient put in
-      // the grads before backward() adds the data loss's, where the graph's backward puts it
-      // (its nodes come after the data loss's, so the sweep reaches them first): the same
-      // numbers bit for bit (test Loss.L2WithoutAGraphTrainsTheSameWeights).
-      f = loss.data_loss(model, rows);
-      f.reg_loss = Value(l2_regularization_value(run.data, params.size(), loss.l2()));
-      f.total = f.data_loss + f.reg_loss;
+    } else {
+      // The L2 term without its graph (2 nodes a parameter) unless micrograd's whole graph is
+      // asked for (--unfused: to look at it): its value, and its gradient put in the grads
+      // before backward() adds the data loss's, where the graph's backward puts it (its nodes
+      // come after the data loss's, so the sweep reaches them first): the same numbers bit for
+      // bit (test Loss.L2WithoutAGraphTrainsTheSameWeights).
+      const ColumnRun run = param_runs.get(params);
+      const bool l2_graph = run.data == nullptr || a.unfused;
+      if (l2_graph) {
+        f = loss(rows);
+      } else {
+        f = loss.data_loss(model, rows);
+        f.reg_loss = Value(l2_regularization_value(run.data, params.size(), loss.l2()));
+        f.total = f.data_loss + f.reg_loss;
+      }
       std::visit([](auto& o) { o.zero_grad(); }, opt);
-      add_l2_regularization_gradient(run.data, run.grad, 0, params.size(), loss.l2());
-      f.total.backward();
-    } else {  // micrograd's whole graph (--unfused: to look at it)
-      f = loss(rows);
-      std::visit([](auto& o) { o.zero_grad(); }, opt);
+      if (!l2_graph)
+        add_l2_regularization_gradient(run.data, run.grad, 0, params.size(), loss.l2());
       f.total.backward();
     }
     if (!stepped) std::visit([&](auto& o) { o.step(lr); }, opt);

@@ -35,17 +35,16 @@ void SGD::step(double lr) {
     update_range(0, params_.size());
     return;
   }
+  if (momentum_ == 0.0) {
+    for (const Value& p : params_) p.data() -= lr * p.grad();  // micrograd's update
+    return;
+  }
   const bool first = buf_.empty();
-  if (momentum_ != 0.0 && first) buf_.resize(params_.size());
+  if (first) buf_.resize(params_.size());
   for (std::size_t i = 0; i < params_.size(); ++i) {
-    const Value& p = params_[i];
-    if (momentum_ == 0.0) {
-      p.data() -= lr * p.grad();  // micrograd's update
-      continue;
-    }
-    const double g = p.grad();
+    const double g = params_[i].grad();
     buf_[i] = first ? g : momentum_ * buf_[i] + g;
-    p.data() -= lr * buf_[i];
+    params_[i].data() -= lr * buf_[i];
   }
 }
 

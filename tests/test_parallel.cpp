@@ -46,6 +46,14 @@ ParallelGradient::ChunkLoss softmax_loss(const Data& d) {
                         micrograd::accuracy(logits, classes) * static_cast<double>(rows.size())};
   };
 }
+// 40 of the 64 rows, in an order drawn from rng.
+std::vector<std::size_t> batch(micrograd::Rng& rng) {
+  std::vector<std::size_t> rows(64);
+  for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = i;
+  rng.shuffle(rows);
+  rows.resize(40);
+  return rows;
+}
 std::vector<double> grads(const MLP& m) {
   std::vector<double> g;
   for (const Value& p : m.parameters()) g.push_back(p.grad());
@@ -93,10 +101,7 @@ TEST(Parallel, TrainedWeightsBitForBitForOneTwoThreeThreads) {
     ParallelGradient pg(model, threads);
     micrograd::Rng rng(9);
     for (int step = 0; step < 6; ++step) {
-      std::vector<std::size_t> rows(64);
-      for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = i;
-      rng.shuffle(rows);
-      rows.resize(40);
+      const std::vector<std::size_t> rows = batch(rng);
       pg.gradient(rows, 16, softmax_loss(d));
       opt.step();
     }
@@ -122,10 +127,7 @@ TEST(Parallel, SliceWiseAdamIsOneStepAfterTheGradient) {
       ParallelGradient pg(model, threads);
       micrograd::Rng rng(9);
       for (int step = 0; step < 5; ++step) {
-        std::vector<std::size_t> rows(64);
-        for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = i;
-        rng.shuffle(rows);
-        rows.resize(40);
+        const std::vector<std::size_t> rows = batch(rng);
         const double lr = 0.01 * (1.0 - 0.1 * step);
         if (sliced) {
           ASSERT_TRUE(opt.begin_step(lr));
