@@ -471,19 +471,41 @@ void Tape::rewind(Index mark, Index links_mark) {
 // those non-leaves), then the same loop over marked nodes only. Micrograd's semantics: every
 // reached node adds to what it holds; PyTorch's: only leaves accumulate across calls.
 
+// The built-in ops' local derivatives (the op table's rows), read from the data column `data`:
+// f(operand, g, d out/d operand) for a then b. The sweep passes its own copies of the column
+// pointers (its calls out of line could change members, so the compiler would reload them).
+template <class F>
+[[gnu::always_inline]] static inline void primitive_local_derivatives(const double* data,
+                                                                      Tape::Index ia,
+                                                                      Tape::Index ib, Tape::Index i,
+                                                                      Op op, double g, F&& f) {
+  switch (op) {
+#define MICROGRAD_OP_BACKWARD(name, symbol, arity, forward, da, db)            \
+  case Op::name:                                                               \
+    if constexpr (arity >= 1) {                                                \
+      [[maybe_unused]] const double a = data[ia], b = data[ib], out = data[i]; \
+      f(ia, g, (da));                                                          \
+      if constexpr (arity == 2) f(ib, g, (db));                                \
+    }                                                                          \
+    break;
+    MICROGRAD_OPS(MICROGRAD_OP_BACKWARD)
+#undef MICROGRAD_OP_BACKWARD
+    case Op::Count:
+      break;
+  }
+}
+
 // Calls f(operand, upstream, d out/d operand) for each child of non-leaf node i, whose grad is g,
 // in the order micrograd's `_backward` adds them (a then b; Linear and Dense: w_k, x_k for
 // k = n-1 .. 0, as the scalar graph's Mul/Add nodes would, then b); the contribution to the
 // operand's grad is upstream * partial. upstream is g, except for a Dense node: there it is
 // g * d act/d pre, rounded first, as the separate activation node would pass it on. Each op loads
-// only the numbers its derivative uses. kPrimitive: the caller knows op is not n-ary (the sweep's
-// common case skips those tests).
-template <bool kPrimitive, class F>
+// only the numbers its derivative uses.
+template <class F>
 [[gnu::always_inline]] inline void Tape::for_each_local_derivative(Index i, Op op, double g,
                                                                    F&& f) const {
   const Index ia = operands_[i].a, ib = operands_[i].b;
-  if (kPrimitive) {
-  } else if (op == Op::Linear) {  // out = b + sum w_k x_k
+  if (op == Op::Linear) {  // out = b + sum w_k x_k
     const Index* link = links_ + ia;
     for (Index k = ib; k-- > 0;) {
       const Index w = link[1 + 2 * k], x = link[2 + 2 * k];
@@ -513,20 +535,7 @@ template <bool kPrimitive, class F>
     f(w + ib, up, 1.0);
     return;
   }
-  switch (op) {
-#define MICROGRAD_OP_BACKWARD(name, symbol, arity, forward, da, db)               \
-  case Op::name:                                                                  \
-    if constexpr (arity >= 1) {                                                   \
-      [[maybe_unused]] const double a = data_[ia], b = data_[ib], out = data_[i]; \
-      f(ia, g, (da));                                                             \
-      if constexpr (arity == 2) f(ib, g, (db));                                   \
-    }                                                                             \
-    break;
-    MICROGRAD_OPS(MICROGRAD_OP_BACKWARD)
-#undef MICROGRAD_OP_BACKWARD
-    case Op::Count:
-      break;
-  }
+  primitive_local_derivatives(data_, ia, ib, i, op, g, f);
 }
 
 // A Dense node's backward in two contiguous loops (vectorized): the same contributions, in the
@@ -562,7 +571,7 @@ template <bool kCheckFinite>
   }
   if (is_fused(op) && (!is_dense(op) || detail::dense_activation_partial(op, data_[i]) != 0.0))
     mark_fused_swept(i);  // its hidden nodes now hold grads (see backward)
-  for_each_local_derivative<false>(i, op, g, [&](Index operand, double up, double partial) {
+  for_each_local_derivative(i, op, g, [&](Index operand, double up, double partial) {
     const double contribution = up * partial;
     if constexpr (kCheckFinite) {
       if (!std::isfinite(contribution)) throw_nonfinite_backward(i, operand, up, partial);
@@ -582,13 +591,19 @@ Tape::Index Tape::sweep(Index root) {
   // It is added last, exactly where the in-memory `+=` would have added it: same rounding.
   double carry = 0.0;
   Index frontier = root;  // lowest node that has received a gradient: nothing below needs a visit
+  // The columns, held in registers: the calls out of line below could change members, so the
+  // compiler would reload every pointer at every node (the columns never move).
+  double* const grad = grad_;
+  const double* const data = data_;
+  const Op* const ops = op_;
+  const Operands* const operands = operands_;
   auto flow = [&](Index i, Index operand, double contribution) {
     frontier = std::min(frontier, operand);
     if (operand + 1 == i) {
-      if (carry != 0.0) grad_[operand] += carry;  // a second contribution: keep the order exact
+      if (carry != 0.0) grad[operand] += carry;  // a second contribution: keep the order exact
       carry = contribution;
     } else {
-      grad_[operand] += contribution;
+      grad[operand] += contribution;
     }
   };
   const Index stop = std::min(lowest_op_, root);  // only leaves below: nothing to pass on
@@ -597,13 +612,13 @@ Tape::Index Tape::sweep(Index root) {
     if constexpr (kOnlyReached) {
       if (!bit(reached_, i)) continue;  // nothing flows into an unreached node: carry is 0
     }
-    double g = grad_[i];
+    double g = grad[i];
     if (carry != 0.0) {
       g += carry;
-      grad_[i] = g;
+      grad[i] = g;
       carry = 0.0;
     }
-    const Op op = op_[i];
+    const Op op = ops[i];
     if constexpr (kOnlyReached) {  // callback nodes make backward take this path (see backward)
       if (op == Op::Hook) [[unlikely]] {  // user code: runs even at grad 0, like micrograd
         lowest = i;
@@ -622,15 +637,17 @@ Tape::Index Tape::sweep(Index root) {
       }
       continue;
     }
-    for_each_local_derivative<true>(i, op, g, [&](Index operand, double up, double partial) {
-      const double contribution = up * partial;
-      if constexpr (kCheckFinite) {
-        if (!std::isfinite(contribution)) throw_nonfinite_backward(i, operand, up, partial);
-      }
-      flow(i, operand, contribution);
-    });
+    primitive_local_derivatives(data, operands[i].a, operands[i].b, i, op, g,
+                                [&](Index operand, double up, double partial) {
+                                  const double contribution = up * partial;
+                                  if constexpr (kCheckFinite) {
+                                    if (!std::isfinite(contribution))
+                                      throw_nonfinite_backward(i, operand, up, partial);
+                                  }
+                                  flow(i, operand, contribution);
+                                });
   }
-  if (carry != 0.0) grad_[i] += carry;  // the loop stopped above a leaf that is still owed this
+  if (carry != 0.0) grad[i] += carry;  // the loop stopped above a leaf that is still owed this
   return lowest;
 }
 
@@ -706,7 +723,7 @@ void Tape::backward_one(Index i) {
   }
   const double g = grad_[i];
   if (is_fused(op) && g != 0.0) mark_fused_swept(i);
-  for_each_local_derivative<false>(i, op, g, [&](Index operand, double up, double partial) {
+  for_each_local_derivative(i, op, g, [&](Index operand, double up, double partial) {
     note_grad_written(operand);
     grad_[operand] += up * partial;
   });
@@ -716,7 +733,7 @@ std::vector<std::pair<Tape::Index, double>> Tape::local_derivatives(Index i) con
   std::vector<std::pair<Index, double>> out;
   const Op op = op_[i];
   if (op == Op::Leaf || op == Op::Hook) return out;
-  for_each_local_derivative<false>(i, op, 1.0, [&](Index operand, double up, double partial) {
+  for_each_local_derivative(i, op, 1.0, [&](Index operand, double up, double partial) {
     out.emplace_back(operand, up * partial);
   });
   return out;

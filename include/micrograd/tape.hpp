@@ -244,7 +244,7 @@ class Tape {
   Index commit_target(Index committed, std::size_t needed, const char* what) const;
   void grow(Index nodes);  // commit room for `nodes` more nodes
   void grow_links(Index needed);
-  template <bool kPrimitive, class F>
+  template <class F>
   void for_each_local_derivative(Index i, Op op, double g, F&& f) const;
   void dense_backward(Index i, Op op, double g);
   void run_hook(Index i);
