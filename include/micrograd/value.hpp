@@ -101,10 +101,11 @@ class Value {
       throw_unusable();
     return *tape_;
   }
+  // t: what checked() returned for another handle (this thread's tape), so one comparison
+  // replaces the thread check.
   void check_same_tape(Tape& t) const {
-    if (tape_ != &t) [[unlikely]]
-      throw_foreign_thread();
-    checked();
+    if (tape_ != &t || !t.is_live(index_, generation_)) [[unlikely]]
+      throw_unusable();
   }
   [[noreturn]] void throw_unusable() const;
   [[noreturn]] void throw_foreign_thread() const;
