@@ -119,23 +119,23 @@ void ParallelGradient::work(std::size_t id) {
   }
 }
 
-// Participant `id`'s share: its chunks (c = id, id + N, ...) on `m`, whose parameters are `p`;
-// then, after every participant's chunks, blocks of the sum while any is left. copy_weights: load
-// the job's parameters first (a replica; the calling thread's model already has them).
+// Participant `id`'s share: its chunks [first_chunk(id), first_chunk(id + 1)) on `m`, whose
+// parameters are `p`, and the sums of the tree only they make up; then, after every participant's,
+// blocks of the rest of the sum while any is left. copy_weights: load the job's parameters first
+// (a replica; the calling thread's model already has them).
 void ParallelGradient::run_share(std::size_t id, const nn::MLP& m, const std::vector<Value>& p,
                                  LeafRunCache& p_runs, bool copy_weights) {
   try {
     // An MLP's parameters are consecutive leaves: their columns, copied and cleared in bulk.
     const ColumnRun run = p_runs.get(p);
-    if (copy_weights) {
+    if (copy_weights) {  // (nobody writes the model's parameters before the sum's barrier)
       if (run.data)
-        std::copy(weights_.begin(), weights_.end(), run.data);
+        std::copy(weights_, weights_ + n_params_, run.data);
       else
         for (std::size_t k = 0; k < p.size(); ++k) p[k].data() = weights_[k];
     }
     const std::vector<std::size_t>& rows = *rows_;
-    const std::size_t chunks = chunk_grads_.size();
-    for (std::size_t c = id; c < chunks; c += participants_) {
+    for (std::size_t c = first_chunk(id); c < first_chunk(id + 1); ++c) {
       const std::size_t first = c * chunk_, last = std::min(rows.size(), first + chunk_);
       if (run.grad)
         std::fill(run.grad, run.grad + p.size(), 0.0);
@@ -144,28 +144,32 @@ void ParallelGradient::run_share(std::size_t id, const nn::MLP& m, const std::ve
       TapeScope scope;  // this chunk's graph goes at the closing brace
       const ChunkOutcome out = (*loss_)(m, std::span(rows).subspan(first, last - first));
       out.loss.backward();
-      std::vector<double>& g = chunk_grads_[c];
+      std::vector<double>& g = chunk_grads_[c];  // the tree's leaf: weight * gradient
       g.resize(p.size());
+      const double w = chunk_weight_[c];
       if (run.grad)
-        std::copy(run.grad, run.grad + p.size(), g.begin());
+        for (std::size_t k = 0; k < p.size(); ++k) g[k] = w * run.grad[k];
       else
-        for (std::size_t k = 0; k < p.size(); ++k) g[k] = p[k].grad();
+        for (std::size_t k = 0; k < p.size(); ++k) g[k] = w * p[k].grad();
       chunk_loss_[c] = out.loss.data();
       chunk_extra_[c] = out.extra;
     }
+    // The sums of the tree's nodes that only this participant's chunks make up (in its cache).
+    for (std::size_t begin = 0; begin < n_params_; begin += kSumBlock)
+      local_sums(0, chunk_grads_.size(), id, begin, std::min(n_params_, begin + kSumBlock));
   } catch (...) {
     std::lock_guard lock(mutex_);
     if (!error_) error_ = std::current_exception();
     failed_.store(true, std::memory_order_release);
   }
-  // Every chunk done: the participants sum the parameters' grads over all chunks, in chunk order
-  // (the arithmetic of one thread summing them all).
+  // Every chunk and every subtree one participant sums alone done: the rest of the tree.
   sum_barrier_->arrive_and_wait();
   if (failed_.load(std::memory_order_acquire)) return;
-  // Blocks of the parameters, each taken by whoever is free (the sum is elementwise: who sums a
-  // block does not change its numbers), summed straight into the model's grad column when it is
-  // one (else into sum_, which the caller hands out), then updated by after_sum_ if any.
-  const std::size_t m_size = weights_.size();
+  // The rest of the tree, in blocks of the parameters, each taken by whoever is free (the sum is
+  // elementwise: who sums a block does not change its numbers), summed straight into the model's
+  // grad column when it is one (else into sum_, which the caller hands out), then updated by
+  // after_sum_ if any.
+  const std::size_t m_size = n_params_;
   // One block (a small model, e.g. micrograd's demo): the calling thread sums it, whose cache
   // holds the model's columns (a helper would pull them across cores and back: slower).
   if (id != 0 && m_size <= kSumBlock) return;
@@ -173,12 +177,7 @@ void ParallelGradient::run_share(std::size_t id, const nn::MLP& m, const std::ve
   for (std::size_t b;
        (b = next_block_.fetch_add(1, std::memory_order_relaxed)) * kSumBlock < m_size;) {
     const std::size_t begin = b * kSumBlock, end = std::min(m_size, begin + kSumBlock);
-    for (std::size_t k = begin; k < end; ++k) out[k] = 0.0;
-    for (std::size_t c = 0; c < chunk_grads_.size(); ++c) {
-      const double w = chunk_weight_[c];
-      const double* g = chunk_grads_[c].data();
-      for (std::size_t k = begin; k < end; ++k) out[k] += w * g[k];
-    }
+    shared_sums(0, chunk_grads_.size(), begin, end, out);
     if (after_sum_ == nullptr) continue;
     try {
       (*after_sum_)(begin, end);
@@ -189,6 +188,57 @@ void ParallelGradient::run_share(std::size_t id, const nn::MLP& m, const std::ve
       return;
     }
   }
+}
+
+// The chunks' gradients are summed as a fixed binary tree: node [lo, hi) of chunks is
+// [lo, mid) + [mid, hi), mid = lo + (hi - lo) / 2, a leaf is the chunk's gradient times its
+// weight, and a node's sum is kept in its first chunk's buffer. The tree depends on the number of
+// chunks only, so the numbers are the same for any number of threads. Participant t works on
+// the consecutive chunks [first_chunk(t), first_chunk(t + 1)): it sums the nodes its chunks make
+// up alone while they are in its cache (local_sums), and only the nodes above them (for 2
+// threads, only the root) read another thread's buffers (shared_sums).
+std::size_t ParallelGradient::first_chunk(std::size_t t) const {
+  return t * chunk_grads_.size() / participants_;
+}
+
+// Node [lo, hi) is made up of one participant's chunks alone (the root never is: it goes
+// straight into the model's grads).
+bool ParallelGradient::local(std::size_t lo, std::size_t hi) const {
+  if (hi - lo == chunk_grads_.size()) return false;
+  std::size_t t = lo * participants_ / chunk_grads_.size();  // first_chunk(t) <= lo
+  while (first_chunk(t + 1) <= lo) ++t;
+  return hi <= first_chunk(t + 1);
+}
+
+// buffer(lo) = buffer(lo) + buffer(mid) over [begin, end), for every node under [lo, hi) made up
+// of participant id's chunks alone, children first.
+void ParallelGradient::local_sums(std::size_t lo, std::size_t hi, std::size_t id, std::size_t begin,
+                                  std::size_t end) {
+  if (hi - lo < 2 || hi <= first_chunk(id) || lo >= first_chunk(id + 1)) return;
+  const std::size_t mid = lo + (hi - lo) / 2;
+  local_sums(lo, mid, id, begin, end);
+  local_sums(mid, hi, id, begin, end);
+  if (first_chunk(id) <= lo && hi <= first_chunk(id + 1) && local(lo, hi)) {
+    double* a = chunk_grads_[lo].data();
+    const double* b = chunk_grads_[mid].data();
+    for (std::size_t k = begin; k < end; ++k) a[k] = a[k] + b[k];
+  }
+}
+
+// out = the sum of node [lo, hi) over [begin, end), after the nodes under it that no participant
+// summed alone (in their first chunk's buffers).
+void ParallelGradient::shared_sums(std::size_t lo, std::size_t hi, std::size_t begin,
+                                   std::size_t end, double* out) {
+  if (hi - lo == 1) {  // a single chunk
+    std::copy(chunk_grads_[lo].data() + begin, chunk_grads_[lo].data() + end, out + begin);
+    return;
+  }
+  const std::size_t mid = lo + (hi - lo) / 2;
+  double* a = chunk_grads_[lo].data();
+  double* b = chunk_grads_[mid].data();
+  if (mid - lo > 1 && !local(lo, mid)) shared_sums(lo, mid, begin, end, a);
+  if (hi - mid > 1 && !local(mid, hi)) shared_sums(mid, hi, begin, end, b);
+  for (std::size_t k = begin; k < end; ++k) out[k] = a[k] + b[k];
 }
 
 ParallelGradient::Result ParallelGradient::gradient(const std::vector<std::size_t>& rows,
@@ -214,12 +264,17 @@ ParallelGradient::Result ParallelGradient::gradient(const std::vector<std::size_
   if (rows.empty()) throw std::invalid_argument("ParallelGradient::gradient: no rows");
   const std::size_t chunks = (rows.size() + chunk - 1) / chunk;
   // The job, written before it is published (the helpers read it after seeing generation_).
-  weights_.resize(params_.size());
+  // The helpers copy the parameters straight from the model's data column when it is one (no
+  // copy on this thread's path; nobody writes the column before every chunk is done).
   const ColumnRun run = runs_.get(params_);
-  if (run.data)
-    std::copy(run.data, run.data + params_.size(), weights_.begin());
-  else
-    for (std::size_t k = 0; k < params_.size(); ++k) weights_[k] = params_[k].data();
+  n_params_ = params_.size();
+  if (run.data) {
+    weights_ = run.data;
+  } else {
+    weights_copy_.resize(params_.size());
+    for (std::size_t k = 0; k < params_.size(); ++k) weights_copy_[k] = params_[k].data();
+    weights_ = weights_copy_.data();
+  }
   rows_ = &rows;
   chunk_ = chunk;
   loss_ = &loss;

@@ -92,6 +92,46 @@ TEST(Parallel, SameGradientForAnyThreadCount) {
   EXPECT_EQ(correct[0], whole.extra);
 }
 
+// The documented order of the sum: a fixed binary tree over the chunks ([lo, hi) = [lo, mid) +
+// [mid, hi), mid = lo + (hi - lo) / 2; a leaf is |chunk| / |rows| times the chunk's gradient),
+// computed here chunk by chunk on one thread, equals gradient() bit for bit for 1 to 4 threads,
+// for chunk counts that split evenly and unevenly across them, and for a model of two blocks.
+TEST(Parallel, ChunksAreSummedAsAFixedTree) {
+  const Data d = data(64);
+  for (const std::size_t hidden : {8, 1000}) {  // 67 and 8,003 parameters (two blocks of the sum)
+    const MLP model(4, {hidden, 3});
+    for (const std::size_t n_rows : {7, 40, 45, 64}) {  // with chunks of 8: 1, 5, 6 and 8 chunks
+      std::vector<std::size_t> rows(n_rows);
+      for (std::size_t i = 0; i < n_rows; ++i) rows[i] = (i * 7) % 64;
+      std::vector<std::vector<double>> leaf;  // each chunk's weighted gradient
+      for (std::size_t first = 0; first < n_rows; first += 8) {
+        const std::size_t count = std::min<std::size_t>(8, n_rows - first);
+        for (const Value& p : model.parameters()) p.grad() = 0.0;
+        micrograd::TapeScope scope;
+        softmax_loss(d)(model, std::span(rows).subspan(first, count)).loss.backward();
+        const double w = static_cast<double>(count) / static_cast<double>(n_rows);
+        leaf.push_back(grads(model));
+        for (double& g : leaf.back()) g = w * g;
+      }
+      auto tree = [&](auto& self, std::size_t lo, std::size_t hi) -> std::vector<double> {
+        if (hi - lo == 1) return leaf[lo];
+        const std::size_t mid = lo + (hi - lo) / 2;
+        std::vector<double> a = self(self, lo, mid);
+        const std::vector<double> b = self(self, mid, hi);
+        for (std::size_t k = 0; k < a.size(); ++k) a[k] = a[k] + b[k];
+        return a;
+      };
+      const std::vector<double> expected = tree(tree, 0, leaf.size());
+      for (std::size_t threads : {1, 2, 3, 4}) {
+        ParallelGradient pg(model, threads);
+        pg.gradient(rows, 8, softmax_loss(d));
+        EXPECT_EQ(grads(model), expected)
+            << "threads " << threads << " rows " << n_rows << " hidden " << hidden;
+      }
+    }
+  }
+}
+
 TEST(Parallel, TrainedWeightsBitForBitForOneTwoThreeThreads) {
   const Data d = data(64);
   std::vector<std::vector<double>> trained;

@@ -17,14 +17,17 @@
 //   });
 //
 // How. The calling thread works on the model itself; each of threads - 1 helper threads owns a
-// replica on its own tape (a Value is used only on the thread that made it). gradient() copies
-// the model's parameters to the replicas, cuts the rows into chunks of `chunk` consecutive rows
-// (the same cut for any number of threads), lets participant c % N build and differentiate chunk
-// c, and sums the chunks' gradients into the model's grads in chunk order, each weighted by its
-// share of the rows (|chunk| / |rows|): the gradient of the mean over all rows when the callback
-// returns the mean over its rows. Fixed chunks and a fixed summation order make the result
-// independent of the thread count. The sum is cut into blocks of parameters, each summed by
-// whichever thread is free. Helpers spin briefly between jobs, then sleep.
+// replica on its own tape (a Value is used only on the thread that made it). gradient() has the
+// replicas copy the model's parameters, cuts the rows into C chunks of `chunk` consecutive rows
+// (the same cut for any number of threads), gives participant t of N the consecutive chunks
+// [t*C/N, (t+1)*C/N) to build and differentiate, and sums the chunks' gradients into the model's
+// grads, each weighted by its share of the rows (|chunk| / |rows|): the gradient of the mean
+// over all rows when the callback returns the mean over its rows. The sum is a fixed binary tree
+// over the chunks (chunks [lo, hi) = [lo, mid) + [mid, hi), mid = lo + (hi - lo) / 2), so the
+// result is independent of the thread count; each participant sums the part of the tree its own
+// chunks make up while they are in its cache, and only the nodes above (for 2 threads, the root)
+// read another thread's sums, in blocks of parameters taken by whichever thread is free. Helpers
+// spin briefly between jobs, then sleep.
 // Not here: the optimizer step (optim.hpp), the loss (loss.hpp).
 #pragma once
 
@@ -89,6 +92,11 @@ class ParallelGradient {
   void work(std::size_t id);
   void run_share(std::size_t id, const nn::MLP& m, const std::vector<Value>& p,
                  LeafRunCache& p_runs, bool copy_weights);
+  std::size_t first_chunk(std::size_t t) const;
+  bool local(std::size_t lo, std::size_t hi) const;
+  void local_sums(std::size_t lo, std::size_t hi, std::size_t id, std::size_t begin,
+                  std::size_t end);
+  void shared_sums(std::size_t lo, std::size_t hi, std::size_t begin, std::size_t end, double* out);
 
   const nn::MLP& model_;
   std::vector<Value> params_;
@@ -103,7 +111,9 @@ class ParallelGradient {
   std::size_t ready_ = 0;                    // helpers that built their replica
   std::exception_ptr error_;
   // The current job (written before generation_ moves on, read by the helpers after).
-  std::vector<double> weights_;  // the model's parameters
+  const double* weights_ = nullptr;  // the model's parameters: its data column, or weights_copy_
+  std::size_t n_params_ = 0;
+  std::vector<double> weights_copy_;  // when the parameters are not a column
   const std::vector<std::size_t>* rows_ = nullptr;
   std::size_t chunk_ = 1;
   const ChunkLoss* loss_ = nullptr;
