@@ -162,17 +162,22 @@ void ParallelGradient::run_share(std::size_t id, const nn::MLP& m, const std::ve
     if (!error_) error_ = std::current_exception();
     failed_.store(true, std::memory_order_release);
   }
-  // Every chunk and every subtree one participant sums alone done: the rest of the tree.
-  sum_barrier_->arrive_and_wait();
-  if (failed_.load(std::memory_order_acquire)) return;
-  // The rest of the tree, in blocks of the parameters, each taken by whoever is free (the sum is
-  // elementwise: who sums a block does not change its numbers), summed straight into the model's
-  // grad column when it is one (else into sum_, which the caller hands out), then updated by
-  // after_sum_ if any.
+  // Every chunk and every subtree one participant sums alone done: the rest of the tree, in
+  // blocks of the parameters, each taken by whoever is free (the sum is elementwise: who sums a
+  // block does not change its numbers), summed straight into the model's grad column when it is
+  // one (else into sum_, which the caller hands out), then updated by after_sum_ if any.
   const std::size_t m_size = n_params_;
-  // One block (a small model, e.g. micrograd's demo): the calling thread sums it, whose cache
-  // holds the model's columns (a helper would pull them across cores and back: slower).
-  if (id != 0 && m_size <= kSumBlock) return;
+  if (m_size <= kSumBlock) {
+    // One block (a small model, e.g. micrograd's demo): the calling thread sums it, whose cache
+    // holds the model's columns (a helper would pull them across cores and back: slower), as soon
+    // as the helpers are done. A helper has nothing to wait for: no barrier, so the calling thread
+    // waits for one signal from the other core a step, not a barrier and then that signal.
+    if (id != 0) return;
+    wait_for_helpers();
+  } else {
+    sum_barrier_->arrive_and_wait();
+  }
+  if (failed_.load(std::memory_order_acquire)) return;
   double* const out = model_grads_ != nullptr ? model_grads_ : sum_.data();
   for (std::size_t b;
        (b = next_block_.fetch_add(1, std::memory_order_relaxed)) * kSumBlock < m_size;) {
@@ -188,6 +193,15 @@ void ParallelGradient::run_share(std::size_t id, const nn::MLP& m, const std::ve
       return;
     }
   }
+}
+
+// The calling thread waits until every helper has finished its share of the job.
+void ParallelGradient::wait_for_helpers() {
+  if (spin([&] { return finished_.load(std::memory_order_acquire) == workers_.size(); })) return;
+  std::unique_lock lock(mutex_);
+  caller_waiting_.store(true);
+  done_.wait(lock, [&] { return finished_.load() == workers_.size(); });
+  caller_waiting_.store(false);
 }
 
 // The chunks' gradients are summed as a fixed binary tree: node [lo, hi) of chunks is
@@ -298,12 +312,7 @@ ParallelGradient::Result ParallelGradient::gradient(const std::vector<std::size_
   wake_.notify_all();
   // Our own share, on the model itself (its grads are overwritten below anyway).
   run_share(0, model_, params_, runs_, false);
-  if (!spin([&] { return finished_.load(std::memory_order_acquire) == workers_.size(); })) {
-    std::unique_lock lock(mutex_);
-    caller_waiting_.store(true);
-    done_.wait(lock, [&] { return finished_.load() == workers_.size(); });
-    caller_waiting_.store(false);
-  }
+  wait_for_helpers();
   if (failed_.load(std::memory_order_acquire)) {  // (every error sets it, after error_)
     std::lock_guard lock(mutex_);
     if (error_) std::rethrow_exception(error_);

@@ -92,6 +92,7 @@ class ParallelGradient {
   void work(std::size_t id);
   void run_share(std::size_t id, const nn::MLP& m, const std::vector<Value>& p,
                  LeafRunCache& p_runs, bool copy_weights);
+  void wait_for_helpers();
   std::size_t first_chunk(std::size_t t) const;
   bool local(std::size_t lo, std::size_t hi) const;
   void local_sums(std::size_t lo, std::size_t hi, std::size_t id, std::size_t begin,
