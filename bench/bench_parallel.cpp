@@ -2,9 +2,14 @@
 // so that a shared machine's noise hits both alike. Two copies of one model train side by side,
 // one by 1 thread and one by N; each round runs a block of steps on one, then a block on the
 // other; every step is timed on the wall clock (threads work in parallel: CPU time would hide the
-// speed-up). Printed: per round the median step of each and their ratio; then the medians over
-// the rounds and the spread, and whether the two models still have the same weights bit for bit
-// (they must: the gradient does not depend on the thread count).
+// speed-up). The 1-thread block runs once pinned to each of the first N CPUs the process may use:
+// on a shared VM one virtual CPU is at times much slower than the other (its physical core is
+// busy with other guests), which no thread count can hide, so each round says how fast each core
+// was. The speed-up is against the faster core. Printed: per round the median step of each and
+// their ratio; then the medians over the rounds and the spread, the same over the rounds in which
+// the cores ran within 5 % of each other ("both cores free"), and whether the two models still
+// have the same weights bit for bit (they must: the gradient does not depend on the thread
+// count).
 //
 //   bench_parallel fashion [--rounds R] [--steps S] [--threads N] [--chunk C]
 //   bench_parallel w1      [--rounds R] [--steps S] [--threads N] [--chunk C]
@@ -16,6 +21,10 @@
 //   the pixels; the real data set is the program's benchmark, docs/benchmarks.md).
 // w1: micrograd's demo step (MLP 2-16-16-1 on make_moons(100), svm loss over chunks of 25, L2
 //   1e-4 and SGD updated by the gradient's threads), the workload W1 of ../shared/BENCHMARKS.md.
+#include <pthread.h>
+#include <sched.h>
+
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -171,6 +180,26 @@ double median_step_ns(Trainer& t, int steps, double& loss) {
   return bench::median(ns);
 }
 
+// The first n CPUs this process may run on (fewer if it may use fewer).
+std::vector<int> first_cpus(std::size_t n) {
+  cpu_set_t set;
+  std::vector<int> cpus;
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return cpus;
+  for (int c = 0; c < CPU_SETSIZE && cpus.size() < n; ++c)
+    if (CPU_ISSET(c, &set)) cpus.push_back(c);
+  return cpus;
+}
+// Pins the calling thread to cpu (-1: back to every CPU in `all`).
+void pin(int cpu, const std::vector<int>& all) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (cpu >= 0)
+    CPU_SET(cpu, &set);
+  else
+    for (const int c : all) CPU_SET(c, &set);
+  pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
+
 int usage() {
   std::fprintf(
       stderr,
@@ -212,26 +241,58 @@ int main(int argc, char** argv) {
     one = std::make_unique<W1>(1, chunk);
     many = std::make_unique<W1>(threads, chunk);
   }
+  // (The trainers' helper threads exist already: pinning this thread below does not pin them.)
+  std::vector<int> cpus = first_cpus(std::max<std::size_t>(threads, 2));
+  if (cpus.empty()) cpus.push_back(-1);  // affinity unknown: one unpinned 1-thread block
+  // Both models take the same number of steps: `per_cpu` on each CPU for 1 thread, all of them
+  // in one block for N.
+  const int per_cpu_steps = std::max(1, steps / static_cast<int>(cpus.size()));
+  steps = per_cpu_steps * static_cast<int>(cpus.size());
   std::printf(
-      "machine: %s\n%s: %d rounds of %d steps on 1 thread, then %d on %zu; chunks of %zu rows\n\n",
-      bench::machine_info().c_str(), workload.c_str(), rounds, steps, steps, threads, chunk);
-  std::printf(
-      "| round | 1 thread, ms/step | %zu threads, ms/step | speed-up |\n|---|---|---|---|\n",
-      threads);
-  std::vector<double> t1, tn, ratio;
+      "machine: %s\n%s: %d rounds of %d steps on 1 thread pinned to each of %zu CPUs, then %d "
+      "steps on %zu threads; chunks of %zu rows\n\n",
+      bench::machine_info().c_str(), workload.c_str(), rounds, per_cpu_steps, cpus.size(), steps,
+      threads, chunk);
+  std::printf("| round |");
+  for (const int c : cpus) std::printf(" 1 thread on CPU %d, ms/step |", c);
+  std::printf(" %zu threads, ms/step | speed-up (vs the faster CPU) |\n|---|", threads);
+  for (std::size_t k = 0; k <= cpus.size() + 1; ++k) std::printf("---|");
+  std::printf("\n");
+  std::vector<double> t1, tn, ratio, ratio_free;
   double loss_one = 0.0, loss_many = 0.0;
   for (int r = 0; r < rounds; ++r) {
-    t1.push_back(median_step_ns(*one, steps, loss_one));
+    std::vector<double> per_cpu;
+    for (const int c : cpus) {
+      pin(c, cpus);
+      per_cpu.push_back(median_step_ns(*one, per_cpu_steps, loss_one));
+    }
+    pin(-1, cpus);
+    const auto [slow, fast] = std::minmax_element(per_cpu.begin(), per_cpu.end(),
+                                                  [](double a, double b) { return a > b; });
+    t1.push_back(*fast);
     tn.push_back(median_step_ns(*many, steps, loss_many));
     ratio.push_back(t1.back() / tn.back());
-    std::printf("| %d | %.4f | %.4f | %.2fx |\n", r + 1, t1.back() * 1e-6, tn.back() * 1e-6,
-                ratio.back());
+    const bool free = *slow <= 1.05 * *fast;
+    if (free) ratio_free.push_back(ratio.back());
+    std::printf("| %d |", r + 1);
+    for (const double t : per_cpu) std::printf(" %.4f |", t * 1e-6);
+    std::printf(" %.4f | %.2fx%s |\n", tn.back() * 1e-6, ratio.back(),
+                free ? "" : " (CPUs unequal)");
     std::fflush(stdout);
   }
   const auto [lo, hi] = std::minmax_element(ratio.begin(), ratio.end());
   std::printf(
       "\nmedian: 1 thread %.4f ms/step, %zu threads %.4f ms/step, speed-up %.2fx (%.2f-%.2f)\n",
       bench::median(t1) * 1e-6, threads, bench::median(tn) * 1e-6, bench::median(ratio), *lo, *hi);
+  if (ratio_free.empty()) {
+    std::printf("both cores free (1-thread times within 5 %%): in no round\n");
+  } else {
+    const auto [flo, fhi] = std::minmax_element(ratio_free.begin(), ratio_free.end());
+    std::printf(
+        "both cores free (1-thread times within 5 %%): %zu of %d rounds, speed-up %.2fx "
+        "(%.2f-%.2f)\n",
+        ratio_free.size(), rounds, bench::median(ratio_free), *flo, *fhi);
+  }
   const bool same = one->weights() == many->weights() && loss_one == loss_many;
   std::printf("weights and last loss (%.17g) after %d steps each: %s\n", loss_one, rounds * steps,
               same ? "the same bit for bit" : "DIFFERENT (a bug)");
