@@ -2,14 +2,16 @@
 // so that a shared machine's noise hits both alike. Two copies of one model train side by side,
 // one by 1 thread and one by N; each round runs a block of steps on one, then a block on the
 // other; every step is timed on the wall clock (threads work in parallel: CPU time would hide the
-// speed-up). The 1-thread block runs once pinned to each of the first N CPUs the process may use:
-// on a shared VM one virtual CPU is at times much slower than the other (its physical core is
-// busy with other guests), which no thread count can hide, so each round says how fast each core
-// was. The speed-up is against the faster core. Printed: per round the median step of each and
-// their ratio; then the medians over the rounds and the spread, the same over the rounds in which
-// the cores ran within 5 % of each other ("both cores free"), and whether the two models still
-// have the same weights bit for bit (they must: the gradient does not depend on the thread
-// count).
+// speed-up). The 1-thread block runs once pinned to each of the first N CPUs the process may use,
+// and the speed-up is against the faster one. On a shared VM the cores are not always free: at
+// times one virtual CPU is much slower than the other, or both are fast alone but slow each other
+// down when both run (the host put them on one physical core's two hardware threads), which no
+// thread count can hide. So each round also runs a probe: two independent 1-thread copies of the
+// workload, one pinned to each of the first two CPUs, each alone and then both at once; the cores
+// count as free in that round if both CPUs ran alone within 5 % of each other and at once within
+// 5 % of alone. Printed: per round the median step times and the ratio, and the probe; then the
+// medians over all rounds and over the free ones, and whether the two models still have the same
+// weights bit for bit (they must: the gradient does not depend on the thread count).
 //
 //   bench_parallel fashion [--rounds R] [--steps S] [--threads N] [--chunk C]
 //   bench_parallel w1      [--rounds R] [--steps S] [--threads N] [--chunk C]
@@ -25,11 +27,15 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bench_common.hpp"
@@ -200,6 +206,40 @@ void pin(int cpu, const std::vector<int>& all) {
   pthread_setaffinity_np(pthread_self(), sizeof set, &set);
 }
 
+// The probe: two independent 1-thread trainers made by `make` on their own threads, pinned to
+// cpus[0] and cpus[1]: the median step of each alone, then of both at once
+// ({alone 0, alone 1, at once 0, at once 1}). Fresh trainers each time (a model's step costs
+// change as it trains).
+std::array<double, 4> probe(const std::function<std::unique_ptr<Trainer>()>& make,
+                            const std::vector<int>& cpus, int steps) {
+  auto run = [&](bool first, bool second) {
+    std::array<double, 2> median{0.0, 0.0};
+    std::atomic<int> ready{0};
+    std::atomic<bool> go{false};
+    std::vector<std::thread> threads;
+    for (int k = 0; k < 2; ++k) {
+      if (!(k == 0 ? first : second)) continue;
+      threads.emplace_back([&, k] {
+        pin(cpus[k], cpus);
+        std::unique_ptr<Trainer> t = make();
+        double loss = t->step();  // (warm)
+        ready.fetch_add(1);
+        while (!go.load()) {
+        }
+        median[k] = median_step_ns(*t, steps, loss);
+      });
+    }
+    while (ready.load() < static_cast<int>(threads.size())) {
+    }
+    go.store(true);
+    for (std::thread& t : threads) t.join();
+    return median;
+  };
+  const double alone0 = run(true, false)[0], alone1 = run(false, true)[1];
+  const std::array<double, 2> both = run(true, true);
+  return {alone0, alone1, both[0], both[1]};
+}
+
 int usage() {
   std::fprintf(
       stderr,
@@ -233,14 +273,14 @@ int main(int argc, char** argv) {
   micrograd::TapeScope scope;
   std::unique_ptr<FashionData> data;
   std::unique_ptr<Trainer> one, many;
-  if (workload == "fashion") {
-    data = std::make_unique<FashionData>();
-    one = std::make_unique<Fashion>(*data, 1, chunk);
-    many = std::make_unique<Fashion>(*data, threads, chunk);
-  } else {
-    one = std::make_unique<W1>(1, chunk);
-    many = std::make_unique<W1>(threads, chunk);
-  }
+  if (workload == "fashion") data = std::make_unique<FashionData>();
+  const std::function<std::unique_ptr<Trainer>(std::size_t)> make =
+      [&](std::size_t n) -> std::unique_ptr<Trainer> {
+    if (data) return std::make_unique<Fashion>(*data, n, chunk);
+    return std::make_unique<W1>(n, chunk);
+  };
+  one = make(1);
+  many = make(threads);
   // (The trainers' helper threads exist already: pinning this thread below does not pin them.)
   std::vector<int> cpus = first_cpus(std::max<std::size_t>(threads, 2));
   if (cpus.empty()) cpus.push_back(-1);  // affinity unknown: one unpinned 1-thread block
@@ -253,10 +293,15 @@ int main(int argc, char** argv) {
       "steps on %zu threads; chunks of %zu rows\n\n",
       bench::machine_info().c_str(), workload.c_str(), rounds, per_cpu_steps, cpus.size(), steps,
       threads, chunk);
+  const bool probing = cpus.size() >= 2 && cpus[0] >= 0;
   std::printf("| round |");
   for (const int c : cpus) std::printf(" 1 thread on CPU %d, ms/step |", c);
-  std::printf(" %zu threads, ms/step | speed-up (vs the faster CPU) |\n|---|", threads);
-  for (std::size_t k = 0; k <= cpus.size() + 1; ++k) std::printf("---|");
+  std::printf(" %zu threads, ms/step | speed-up (vs the faster CPU) |", threads);
+  if (probing)
+    std::printf(" probe: CPU %d alone, CPU %d alone, both at once (ms/step) | cores free |",
+                cpus[0], cpus[1]);
+  std::printf("\n|---|");
+  for (std::size_t k = 0; k <= cpus.size() + 1 + (probing ? 2 : 0); ++k) std::printf("---|");
   std::printf("\n");
   std::vector<double> t1, tn, ratio, ratio_free;
   double loss_one = 0.0, loss_many = 0.0;
@@ -267,30 +312,35 @@ int main(int argc, char** argv) {
       per_cpu.push_back(median_step_ns(*one, per_cpu_steps, loss_one));
     }
     pin(-1, cpus);
-    const auto [slow, fast] = std::minmax_element(per_cpu.begin(), per_cpu.end(),
-                                                  [](double a, double b) { return a > b; });
-    t1.push_back(*fast);
+    t1.push_back(*std::min_element(per_cpu.begin(), per_cpu.end()));
     tn.push_back(median_step_ns(*many, steps, loss_many));
     ratio.push_back(t1.back() / tn.back());
-    const bool free = *slow <= 1.05 * *fast;
-    if (free) ratio_free.push_back(ratio.back());
     std::printf("| %d |", r + 1);
     for (const double t : per_cpu) std::printf(" %.4f |", t * 1e-6);
-    std::printf(" %.4f | %.2fx%s |\n", tn.back() * 1e-6, ratio.back(),
-                free ? "" : " (CPUs unequal)");
+    std::printf(" %.4f | %.2fx |", tn.back() * 1e-6, ratio.back());
+    if (probing) {
+      const std::array<double, 4> p = probe([&] { return make(1); }, cpus, per_cpu_steps);
+      const bool free = std::max(p[0], p[1]) <= 1.05 * std::min(p[0], p[1]) &&
+                        p[2] <= 1.05 * p[0] && p[3] <= 1.05 * p[1];
+      if (free) ratio_free.push_back(ratio.back());
+      std::printf(" %.4f, %.4f, %.4f + %.4f | %s |", p[0] * 1e-6, p[1] * 1e-6, p[2] * 1e-6,
+                  p[3] * 1e-6, free ? "yes" : "no");
+    }
+    std::printf("\n");
     std::fflush(stdout);
   }
   const auto [lo, hi] = std::minmax_element(ratio.begin(), ratio.end());
   std::printf(
       "\nmedian: 1 thread %.4f ms/step, %zu threads %.4f ms/step, speed-up %.2fx (%.2f-%.2f)\n",
       bench::median(t1) * 1e-6, threads, bench::median(tn) * 1e-6, bench::median(ratio), *lo, *hi);
-  if (ratio_free.empty()) {
-    std::printf("both cores free (1-thread times within 5 %%): in no round\n");
+  if (!probing) {
+    std::printf("cores free: not probed (fewer than 2 CPUs, or their numbers unknown)\n");
+  } else if (ratio_free.empty()) {
+    std::printf("cores free (the probe within 5 %%): in no round\n");
   } else {
     const auto [flo, fhi] = std::minmax_element(ratio_free.begin(), ratio_free.end());
     std::printf(
-        "both cores free (1-thread times within 5 %%): %zu of %d rounds, speed-up %.2fx "
-        "(%.2f-%.2f)\n",
+        "cores free (the probe within 5 %%): %zu of %d rounds, speed-up %.2fx (%.2f-%.2f)\n",
         ratio_free.size(), rounds, bench::median(ratio_free), *flo, *fhi);
   }
   const bool same = one->weights() == many->weights() && loss_one == loss_many;
