@@ -266,6 +266,7 @@ class Tape {
                                              double partial) const;
   template <bool kOnlyReached, bool kCheckFinite>
   Index sweep(Index root);
+  bool operands_jump(Index root) const;  // (sweep's choice to prefetch)
   template <bool kCheckFinite>
   Index sweep_nary(Index i, Op op, double g);
   template <class F>
