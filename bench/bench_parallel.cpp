@@ -3,15 +3,18 @@
 // one by 1 thread and one by N; each round runs a block of steps on one, then a block on the
 // other; every step is timed on the wall clock (threads work in parallel: CPU time would hide the
 // speed-up). The 1-thread block runs once pinned to each of the first N CPUs the process may use,
-// and the speed-up is against the faster one. On a shared VM the cores are not always free: at
-// times one virtual CPU is much slower than the other, or both are fast alone but slow each other
-// down when both run (the host put them on one physical core's two hardware threads), which no
-// thread count can hide. So each round also runs a probe: two independent 1-thread copies of the
-// workload, one pinned to each of the first two CPUs, each alone and then both at once; the cores
-// count as free in that round if both CPUs ran alone within 5 % of each other and at once within
-// 5 % of alone. Printed: per round the median step times and the ratio, and the probe; then the
-// medians over all rounds and over the free ones, and whether the two models still have the same
-// weights bit for bit (they must: the gradient does not depend on the thread count).
+// and the speed-up is against the faster one. On a shared VM the cores are not always free or
+// close: at times one virtual CPU is much slower than the other, or both are fast alone but slow
+// each other down when both run, and the host may run the two vCPUs far apart (a cache line's
+// round trip between them ~600 ns instead of ~150), which no thread count can hide. So each
+// round also runs a probe: two independent 1-thread copies of the workload, one pinned to each
+// of the first two CPUs, each alone and then both at once, and the round trip of a cache line
+// between those CPUs just before and just after the N-thread block. The cores count as free
+// and close in that round if both CPUs ran alone within 5 % of each other, at once within 5 % of
+// alone, and both round trips were under 300 ns. Printed: per round the median step times and
+// the ratio, and the probe; then the medians over all rounds and over the free and close ones,
+// and whether the two models still have the same weights bit for bit (they must: the gradient
+// does not depend on the thread count).
 //
 //   bench_parallel fashion [--rounds R] [--steps S] [--threads N] [--chunk C]
 //   bench_parallel w1      [--rounds R] [--steps S] [--threads N] [--chunk C]
@@ -240,6 +243,34 @@ std::array<double, 4> probe(const std::function<std::unique_ptr<Trainer>()>& mak
   return {alone0, alone1, both[0], both[1]};
 }
 
+// The round trip of a cache line between cpus[0] and cpus[1] (two threads pinned there passing
+// a counter back and forth), in ns: what every hand-off between the threads costs. On this VM it
+// is ~150 ns when the host runs the two vCPUs close together (one CCX) and ~600 ns otherwise.
+double round_trip_ns(const std::vector<int>& cpus) {
+  constexpr int kTrips = 20000;
+  alignas(64) std::atomic<int> ping{0};
+  alignas(64) std::atomic<int> pong{0};
+  std::thread other([&] {
+    pin(cpus[1], cpus);
+    for (int k = 1; k <= kTrips; ++k) {
+      while (ping.load(std::memory_order_acquire) != k) {
+      }
+      pong.store(k, std::memory_order_release);
+    }
+  });
+  pin(cpus[0], cpus);
+  const double t0 = bench::now_ns();
+  for (int k = 1; k <= kTrips; ++k) {
+    ping.store(k, std::memory_order_release);
+    while (pong.load(std::memory_order_acquire) != k) {
+    }
+  }
+  const double t = (bench::now_ns() - t0) / kTrips;
+  other.join();
+  pin(-1, cpus);
+  return t;
+}
+
 int usage() {
   std::fprintf(
       stderr,
@@ -294,14 +325,17 @@ int main(int argc, char** argv) {
       bench::machine_info().c_str(), workload.c_str(), rounds, per_cpu_steps, cpus.size(), steps,
       threads, chunk);
   const bool probing = cpus.size() >= 2 && cpus[0] >= 0;
+  constexpr double kCloseNs = 300.0;  // a round trip below this: the vCPUs run close together
   std::printf("| round |");
   for (const int c : cpus) std::printf(" 1 thread on CPU %d, ms/step |", c);
   std::printf(" %zu threads, ms/step | speed-up (vs the faster CPU) |", threads);
   if (probing)
-    std::printf(" probe: CPU %d alone, CPU %d alone, both at once (ms/step) | cores free |",
-                cpus[0], cpus[1]);
+    std::printf(
+        " probe: CPU %d alone, CPU %d alone, both at once (ms/step) | round trip between them "
+        "before, after the %zu-thread block (ns) | cores free and close |",
+        cpus[0], cpus[1], threads);
   std::printf("\n|---|");
-  for (std::size_t k = 0; k <= cpus.size() + 1 + (probing ? 2 : 0); ++k) std::printf("---|");
+  for (std::size_t k = 0; k <= cpus.size() + 1 + (probing ? 3 : 0); ++k) std::printf("---|");
   std::printf("\n");
   std::vector<double> t1, tn, ratio, ratio_free;
   double loss_one = 0.0, loss_many = 0.0;
@@ -313,7 +347,9 @@ int main(int argc, char** argv) {
     }
     pin(-1, cpus);
     t1.push_back(*std::min_element(per_cpu.begin(), per_cpu.end()));
+    const double trip_before = probing ? round_trip_ns(cpus) : 0.0;
     tn.push_back(median_step_ns(*many, steps, loss_many));
+    const double trip_after = probing ? round_trip_ns(cpus) : 0.0;
     ratio.push_back(t1.back() / tn.back());
     std::printf("| %d |", r + 1);
     for (const double t : per_cpu) std::printf(" %.4f |", t * 1e-6);
@@ -321,10 +357,11 @@ int main(int argc, char** argv) {
     if (probing) {
       const std::array<double, 4> p = probe([&] { return make(1); }, cpus, per_cpu_steps);
       const bool free = std::max(p[0], p[1]) <= 1.05 * std::min(p[0], p[1]) &&
-                        p[2] <= 1.05 * p[0] && p[3] <= 1.05 * p[1];
+                        p[2] <= 1.05 * p[0] && p[3] <= 1.05 * p[1] &&
+                        std::max(trip_before, trip_after) < kCloseNs;
       if (free) ratio_free.push_back(ratio.back());
-      std::printf(" %.4f, %.4f, %.4f + %.4f | %s |", p[0] * 1e-6, p[1] * 1e-6, p[2] * 1e-6,
-                  p[3] * 1e-6, free ? "yes" : "no");
+      std::printf(" %.4f, %.4f, %.4f + %.4f | %.0f, %.0f | %s |", p[0] * 1e-6, p[1] * 1e-6,
+                  p[2] * 1e-6, p[3] * 1e-6, trip_before, trip_after, free ? "yes" : "no");
     }
     std::printf("\n");
     std::fflush(stdout);
@@ -336,12 +373,15 @@ int main(int argc, char** argv) {
   if (!probing) {
     std::printf("cores free: not probed (fewer than 2 CPUs, or their numbers unknown)\n");
   } else if (ratio_free.empty()) {
-    std::printf("cores free (the probe within 5 %%): in no round\n");
+    std::printf(
+        "cores free and close (the probe within 5 %%, round trips < %.0f ns): in no round\n",
+        kCloseNs);
   } else {
     const auto [flo, fhi] = std::minmax_element(ratio_free.begin(), ratio_free.end());
     std::printf(
-        "cores free (the probe within 5 %%): %zu of %d rounds, speed-up %.2fx (%.2f-%.2f)\n",
-        ratio_free.size(), rounds, bench::median(ratio_free), *flo, *fhi);
+        "cores free and close (the probe within 5 %%, round trips < %.0f ns): %zu of %d rounds, "
+        "speed-up %.2fx (%.2f-%.2f)\n",
+        kCloseNs, ratio_free.size(), rounds, bench::median(ratio_free), *flo, *fhi);
   }
   const bool same = one->weights() == many->weights() && loss_one == loss_many;
   std::printf("weights and last loss (%.17g) after %d steps each: %s\n", loss_one, rounds * steps,
