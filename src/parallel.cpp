@@ -128,7 +128,7 @@ void ParallelGradient::run_share(std::size_t id, const nn::MLP& m, const std::ve
   try {
     // An MLP's parameters are consecutive leaves: their columns, copied and cleared in bulk.
     const ColumnRun run = p_runs.get(p);
-    if (copy_weights) {  // (nobody writes the model's parameters before the sum's barrier)
+    if (copy_weights) {  // (nobody writes the model's parameters before every share is done)
       if (run.data)
         std::copy(weights_, weights_ + n_params_, run.data);
       else
