@@ -123,8 +123,9 @@ class ParallelGradient {
   std::vector<double> sum_;               // the weighted sum when the grads are not a column
   const SliceStep* after_sum_ = nullptr;  // with the overload above, else null
   double* model_grads_ = nullptr;         // the model's grad column (null: not one)
-  // All chunks done before any slice is summed: a barrier that spins before it sleeps (a step of
-  // micrograd's demo is ~30 us; std::barrier's futex wake-up cost ~10 us of it on this VM).
+  // All chunks done before any block of a model of several blocks is summed: a barrier that spins
+  // before it sleeps (std::barrier's futex wake-up cost ~10 us of a 30 us step on this VM). A
+  // one-block model needs none: the calling thread sums it after wait_for_helpers().
   class SpinBarrier {
    public:
     explicit SpinBarrier(std::size_t n) : n_(n) {}
