@@ -189,24 +189,22 @@ double median_step_ns(Trainer& t, int steps, double& loss) {
   return bench::median(ns);
 }
 
+cpu_set_t allowed;  // the CPUs this process may run on, as it started
+
 // The first n CPUs this process may run on (fewer if it may use fewer).
 std::vector<int> first_cpus(std::size_t n) {
-  cpu_set_t set;
   std::vector<int> cpus;
-  if (sched_getaffinity(0, sizeof set, &set) != 0) return cpus;
+  if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return cpus;
   for (int c = 0; c < CPU_SETSIZE && cpus.size() < n; ++c)
-    if (CPU_ISSET(c, &set)) cpus.push_back(c);
+    if (CPU_ISSET(c, &allowed)) cpus.push_back(c);
   return cpus;
 }
-// Pins the calling thread to cpu (-1: back to every CPU in `all`).
-void pin(int cpu, const std::vector<int>& all) {
+// Pins the calling thread to cpu (-1: back to every CPU it was allowed at the start).
+void pin(int cpu) {
   cpu_set_t set;
   CPU_ZERO(&set);
-  if (cpu >= 0)
-    CPU_SET(cpu, &set);
-  else
-    for (const int c : all) CPU_SET(c, &set);
-  pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+  if (cpu >= 0) CPU_SET(cpu, &set);
+  pthread_setaffinity_np(pthread_self(), sizeof set, cpu >= 0 ? &set : &allowed);
 }
 
 // The probe: two independent 1-thread trainers made by `make` on their own threads, pinned to
@@ -223,7 +221,7 @@ std::array<double, 4> probe(const std::function<std::unique_ptr<Trainer>()>& mak
     for (int k = 0; k < 2; ++k) {
       if (!(k == 0 ? first : second)) continue;
       threads.emplace_back([&, k] {
-        pin(cpus[k], cpus);
+        pin(cpus[k]);
         std::unique_ptr<Trainer> t = make();
         double loss = t->step();  // (warm)
         ready.fetch_add(1);
@@ -251,14 +249,14 @@ double round_trip_ns(const std::vector<int>& cpus) {
   alignas(64) std::atomic<int> ping{0};
   alignas(64) std::atomic<int> pong{0};
   std::thread other([&] {
-    pin(cpus[1], cpus);
+    pin(cpus[1]);
     for (int k = 1; k <= kTrips; ++k) {
       while (ping.load(std::memory_order_acquire) != k) {
       }
       pong.store(k, std::memory_order_release);
     }
   });
-  pin(cpus[0], cpus);
+  pin(cpus[0]);
   const double t0 = bench::now_ns();
   for (int k = 1; k <= kTrips; ++k) {
     ping.store(k, std::memory_order_release);
@@ -267,7 +265,7 @@ double round_trip_ns(const std::vector<int>& cpus) {
   }
   const double t = (bench::now_ns() - t0) / kTrips;
   other.join();
-  pin(-1, cpus);
+  pin(-1);
   return t;
 }
 
@@ -342,10 +340,10 @@ int main(int argc, char** argv) {
   for (int r = 0; r < rounds; ++r) {
     std::vector<double> per_cpu;
     for (const int c : cpus) {
-      pin(c, cpus);
+      pin(c);
       per_cpu.push_back(median_step_ns(*one, per_cpu_steps, loss_one));
     }
-    pin(-1, cpus);
+    pin(-1);
     t1.push_back(*std::min_element(per_cpu.begin(), per_cpu.end()));
     const double trip_before = probing ? round_trip_ns(cpus) : 0.0;
     tn.push_back(median_step_ns(*many, steps, loss_many));
