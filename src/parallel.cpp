@@ -130,7 +130,7 @@ void ParallelGradient::run_share(std::size_t id, const nn::MLP& m, const std::ve
     const ColumnRun run = p_runs.get(p);
     if (copy_weights) {  // (nobody writes the model's parameters before every share is done)
       if (run.data)
-        std::copy(weights_, weights_ + n_params_, run.data);
+        std::copy(weights_, weights_ + p.size(), run.data);
       else
         for (std::size_t k = 0; k < p.size(); ++k) p[k].data() = weights_[k];
     }
@@ -155,8 +155,8 @@ void ParallelGradient::run_share(std::size_t id, const nn::MLP& m, const std::ve
       chunk_extra_[c] = out.extra;
     }
     // The sums of the tree's nodes that only this participant's chunks make up (in its cache).
-    for (std::size_t begin = 0; begin < n_params_; begin += kSumBlock)
-      local_sums(0, chunk_grads_.size(), id, begin, std::min(n_params_, begin + kSumBlock));
+    for (std::size_t begin = 0; begin < p.size(); begin += kSumBlock)
+      local_sums(0, chunk_grads_.size(), id, begin, std::min(p.size(), begin + kSumBlock));
   } catch (...) {
     std::lock_guard lock(mutex_);
     if (!error_) error_ = std::current_exception();
@@ -166,7 +166,7 @@ void ParallelGradient::run_share(std::size_t id, const nn::MLP& m, const std::ve
   // blocks of the parameters, each taken by whoever is free (the sum is elementwise: who sums a
   // block does not change its numbers), summed straight into the model's grad column when it is
   // one (else into sum_, which the caller hands out), then updated by after_sum_ if any.
-  const std::size_t m_size = n_params_;
+  const std::size_t m_size = params_.size();
   if (m_size <= kSumBlock) {
     // One block (a small model, e.g. micrograd's demo): the calling thread sums it, whose cache
     // holds the model's columns (a helper would pull them across cores and back: slower), as soon
@@ -281,7 +281,6 @@ ParallelGradient::Result ParallelGradient::gradient(const std::vector<std::size_
   // The helpers copy the parameters straight from the model's data column when it is one (no
   // copy on this thread's path; nobody writes the column before every chunk is done).
   const ColumnRun run = runs_.get(params_);
-  n_params_ = params_.size();
   if (run.data) {
     weights_ = run.data;
   } else {

@@ -112,8 +112,7 @@ class ParallelGradient {
   std::size_t ready_ = 0;                    // helpers that built their replica
   std::exception_ptr error_;
   // The current job (written before generation_ moves on, read by the helpers after).
-  const double* weights_ = nullptr;  // the model's parameters: its data column, or weights_copy_
-  std::size_t n_params_ = 0;
+  const double* weights_ = nullptr;   // the model's parameters: its data column, or weights_copy_
   std::vector<double> weights_copy_;  // when the parameters are not a column
   const std::vector<std::size_t>* rows_ = nullptr;
   std::size_t chunk_ = 1;
