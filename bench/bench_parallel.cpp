@@ -301,15 +301,13 @@ int main(int argc, char** argv) {
   if (chunk == 0) chunk = workload == "fashion" ? 16 : 25;
   micrograd::TapeScope scope;
   std::unique_ptr<FashionData> data;
-  std::unique_ptr<Trainer> one, many;
   if (workload == "fashion") data = std::make_unique<FashionData>();
   const std::function<std::unique_ptr<Trainer>(std::size_t)> make =
       [&](std::size_t n) -> std::unique_ptr<Trainer> {
     if (data) return std::make_unique<Fashion>(*data, n, chunk);
     return std::make_unique<W1>(n, chunk);
   };
-  one = make(1);
-  many = make(threads);
+  const std::unique_ptr<Trainer> one = make(1), many = make(threads);
   // (The trainers' helper threads exist already: pinning this thread below does not pin them.)
   std::vector<int> cpus = first_cpus(std::max<std::size_t>(threads, 2));
   if (cpus.empty()) cpus.push_back(-1);  // affinity unknown: one unpinned 1-thread block
