@@ -403,8 +403,8 @@ void Tape::revive() {
 
 void Tape::cut(Index floor) {
   while (!cuts_.empty() && cuts_.back().floor >= floor) cuts_.pop_back();
-  if (generation_ == UINT32_MAX) [[unlikely]] {
-    // 2^32 cuts: the numbering starts again (a long-running loop must not die). A handle made
+  if (generation_ == kNoGeneration - 1) [[unlikely]] {
+    // 2^32 - 1 cuts: the numbering starts again (a long-running loop must not die). A handle made
     // before this wrap (its generation is above the new ones) is judged by the cuts made before
     // it, kept here, and by every floor cut since: it stays live exactly if it would have.
     // (Only a handle kept, unused, across a second wrap, 2^32 more rewinds, could be misjudged.)
@@ -415,13 +415,16 @@ void Tape::cut(Index floor) {
     generation_ = 0;
   }
   ++generation_;
+  fast_generation_ = wrapped_ ? kNoGeneration : generation_;
   cuts_.push_back({generation_, floor});
+  // The memo matches no handle now (its generation is kNoGeneration). The floors of the cuts left
+  // increase from front to back and size_ never goes below the last one until the next cut, so
+  // the floor a memo gives (that of the first cut after a generation) is at most size_ until then.
   memo_.store(~std::uint64_t{0}, std::memory_order_relaxed);
-  min_floor_ = std::min(min_floor_, floor);
   wrap_floor_ = std::min(wrap_floor_, floor);
 }
 
-bool Tape::is_live_search(Index i, std::uint32_t generation) const {
+bool Tape::is_live_cold(Index i, std::uint32_t generation) const {
   if (generation > generation_ && wrapped_) {  // made before the numbering wrapped (see cut())
     auto later = std::upper_bound(pre_wrap_cuts_.begin(), pre_wrap_cuts_.end(), generation,
                                   [](std::uint32_t g, const Cut& c) { return g < c.generation; });

@@ -397,6 +397,43 @@ TEST(Tape, GenerationsWrapAroundWithoutEndingTheProgram) {
   });
 }
 
+// A handle of the current generation passes its check with one comparison (the tape only grows
+// within a generation). After the numbering wraps, a stale handle from before the wrap can carry
+// the current number again: it must still be refused, not read past the tape's end.
+TEST(Tape, AfterTheWrapAStaleHandleWithTheCurrentNumberIsRefused) {
+  on_fresh_tape([] {
+    Tape& tape = Tape::current();
+    Value p(2.0);
+    { TapeScope first; (void)(p * 2.0); }  // a cut: a new generation from here
+    const std::uint32_t g = tape.generation();
+    ASSERT_LT(g, 1000u);
+    Value stale;
+    {
+      TapeScope scope;
+      Value x = p;
+      for (int k = 0; k < 5000; ++k) x = x * 1.0;
+      stale = x;  // generation g, index above 10,000
+    }
+    tape.skip_generations_for_testing(UINT32_MAX - 3);
+    int steps = 0;
+    for (; tape.generation() != g; ++steps) {  // the numbering wraps to 1 and reaches g again
+      ASSERT_LT(steps, 1005);
+      TapeScope scope;
+      Value loss = p * 3.0;
+      loss.backward();
+    }
+    EXPECT_LT(tape.size(), 10u);
+    EXPECT_THROW((void)stale.data(), micrograd::StaleValueError);
+    EXPECT_THROW((void)(stale + p), micrograd::StaleValueError);
+    EXPECT_THROW((void)(p + stale), micrograd::StaleValueError);
+    Value fresh = p * 5.0;  // a handle of the (wrapped) current generation
+    EXPECT_EQ(fresh.data(), 10.0);
+    fresh.backward();
+    EXPECT_EQ(steps, static_cast<int>(g) + 2);
+    EXPECT_EQ(p.grad(), 3.0 * steps + 5.0);
+  });
+}
+
 // A Value is used only on the thread that made it: reading, writing, labelling and backward from
 // another thread are refused with a clear error (two threads' backward on one graph used to give
 // wrong gradients silently). Run under ThreadSanitizer too (docs/testing.md): no data race.

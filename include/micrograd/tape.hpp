@@ -146,20 +146,23 @@ class Tape {
 
   // ---- generations: is a handle (index, generation) still naming the node it was made for?
   std::uint32_t generation() const { return generation_; }
+  // Every op checks its operands with this, so the common cases are one or two comparisons:
+  //   - a handle of the current generation is live: within a generation the tape only grows (every
+  //     drop starts a new one), so its index is below size_ without looking;
+  //   - an older handle (a parameter made before the step's TapeScope) is live below the floor of
+  //     the first cut after it, remembered for the last generation asked about (memo_).
+  // Until the numbering first wraps (2^32 - 1 cuts) fast_generation_ is generation_; after that a
+  // handle from before the wrap could carry the current number, so fast_generation_ becomes a
+  // number no handle has and a current handle's index is tested too.
   bool is_live(Index i, std::uint32_t generation) const {
-    // Old handles below every cut ever made (parameters made before any TapeScope) pass at once.
-    return generation == generation_
-               ? i < size_
-               : (i < min_floor_ && generation <= generation_) || is_live_slow(i, generation);
+    return generation == fast_generation_ || is_live_old(i, generation);
   }
-  // The same, for a handle older than the current generation: one binary search over the cuts,
-  // remembered for the last generation asked about (parameters made before a training loop's
-  // scopes are asked about again and again).
-  bool is_live_slow(Index i, std::uint32_t generation) const {
+  bool is_live_old(Index i, std::uint32_t generation) const {
     const std::uint64_t memo = memo_.load(std::memory_order_relaxed);
-    if (static_cast<std::uint32_t>(memo >> 32) == generation && generation < generation_)
-      return i < static_cast<Index>(memo) && i < size_;
-    return is_live_search(i, generation);
+    if (static_cast<std::uint32_t>(memo >> 32) == generation) [[likely]]
+      return i < static_cast<Index>(memo);  // the memo's floor is at most size_ (see cut())
+    if (generation == generation_) return i < size_;  // (after the numbering wrapped)
+    return is_live_cold(i, generation);
   }
 
   // ---- gradients
@@ -260,7 +263,7 @@ class Tape {
   void forget_swept_from(Index mark);
   [[noreturn]] void throw_second_pass_through_fused(Index i) const;
   void cut(Index floor);
-  bool is_live_search(Index i, std::uint32_t generation) const;
+  bool is_live_cold(Index i, std::uint32_t generation) const;
   void check_forward(Index i) const;
   [[noreturn]] void throw_nonfinite_backward(Index node, Index operand, double g,
                                              double partial) const;
@@ -300,15 +303,19 @@ class Tape {
   Index dirty_lo_ = kMaxNodes;   // lowest non-leaf whose grad may be non-zero (kMaxNodes: none)
   Index lowest_op_ = kMaxNodes;  // no non-leaf below this: backward stops here
   std::uint32_t generation_ = 0;
-  std::vector<Cut> cuts_;        // generations and floors increase from front to back
-  Index min_floor_ = kMaxNodes;  // the lowest floor of any cut so far
+  // generation_, or kNoGeneration once the numbering has wrapped (is_live()).
+  std::uint32_t fast_generation_ = 0;
+  // Never a handle's generation: the numbering wraps before reaching it (cut()).
+  static constexpr std::uint32_t kNoGeneration = UINT32_MAX;
+  std::vector<Cut> cuts_;  // generations and floors increase from front to back
   // After the generation numbering wrapped (2^32 cuts, see cut()): the cuts made before the wrap,
   // and the lowest floor cut since it (handles from before the wrap are live only below it).
   std::vector<Cut> pre_wrap_cuts_;
   Index wrap_floor_ = kMaxNodes;
   bool wrapped_ = false;
   // {generation, floor of the first cut after it} of the last search (owner thread only writes;
-  // one 64-bit word, so a reader on another thread never sees half of it). Reset by every cut.
+  // one 64-bit word, so a reader on another thread never sees half of it). Reset by every cut to
+  // {kNoGeneration, ...}, which matches no handle.
   mutable std::atomic<std::uint64_t> memo_{~std::uint64_t{0}};
   std::map<Index, std::string> labels_;
   std::vector<std::uint64_t> reached_;  // bitset scratch for backward and collect
