@@ -133,7 +133,9 @@ void Tape::grow(Index nodes) {
   commit_column(op_, committed_, to);
   commit_column(operands_, committed_, to);
   committed_ = to;
+  update_push_limit();
 }
+
 
 void Tape::grow_links(Index needed) {
   const Index to =
@@ -291,7 +293,6 @@ Tape::Index Tape::push_dense(Op op, Index params, Index nout, Index x, Index nin
   }
   size_ = first + nout;
   links_size_ = link0 + 2 * nout;
-  if (first < lowest_op_) lowest_op_ = first;
   if (detect_anomaly_) [[unlikely]]
     for (Index j = 0; j < nout; ++j) check_forward(first + j);
   return first;
@@ -308,6 +309,7 @@ void Tape::release_unused(Index slack) {
   decommit_column(op_, from, committed_);
   decommit_column(operands_, from, committed_);
   committed_ = from;
+  update_push_limit();
   const Index links_from = static_cast<Index>(std::min<std::size_t>(
       links_committed_, (std::size_t{links_size_} + slack + 4095) / 4096 * 4096));
   if (links_from < links_committed_) {
@@ -321,6 +323,7 @@ void Tape::retire() {
   retired_.store(true, std::memory_order_release);
   cut(0);  // first make every handle stale, then free what they pointed at
   size_ = committed_ = links_size_ = links_committed_ = 0;
+  update_push_limit();
   if (reserved_ != nullptr) munmap(reserved_, reserved_bytes_);
   reserved_ = nullptr;
   data_ = grad_ = nullptr;
@@ -387,11 +390,12 @@ void Tape::revive() {
   reserve_columns();
   retired_.store(false, std::memory_order_release);
   dirty_lo_ = kMaxNodes;
-  lowest_op_ = kMaxNodes;
+  leaf_prefix_ = 0;
   lowest_hook_ = kMaxNodes;
   swept_.clear();
   collect_threshold_ = kMaxNodes;
   detect_anomaly_ = false;
+  update_push_limit();
   // generation_ and cuts_ carry on: handles from the previous owner stay stale.
 }
 
@@ -458,7 +462,7 @@ void Tape::rewind(Index mark, Index links_mark) {
   cut(mark);
   size_ = mark;
   if (dirty_lo_ >= mark) dirty_lo_ = kMaxNodes;
-  if (lowest_op_ >= mark) lowest_op_ = kMaxNodes;
+  leaf_prefix_ = std::min(leaf_prefix_, mark);
   if (lowest_hook_ >= mark) lowest_hook_ = kMaxNodes;
   forget_swept_from(mark);
   labels_.erase(labels_.lower_bound(mark), labels_.end());
@@ -604,7 +608,7 @@ bool Tape::operands_jump(Index root) const {
 }
 
 template <bool kOnlyReached, bool kCheckFinite>
-Tape::Index Tape::sweep(Index root) {
+Tape::Index Tape::sweep(Index root, Index stop) {
   constexpr Index kAhead = 32;  // nodes ahead to prefetch: about a memory latency's worth of turns
   Index lowest = kMaxNodes;     // lowest non-leaf that passed a gradient on
   // Performance: in a chain, node i's gradient flows straight into node i-1, the next one visited.
@@ -628,7 +632,6 @@ Tape::Index Tape::sweep(Index root) {
       grad[operand] += contribution;
     }
   };
-  const Index stop = std::min(lowest_op_, root);  // only leaves below: nothing to pass on
   // Prefetch only in graphs bigger than the caches (2^17 nodes: 3 MB of columns; below, the
   // operands are in cache: W1's 65,481-node graph) whose operands jump around.
   const bool prefetch = root - stop > (Index{1} << 17) && operands_jump(root);
@@ -660,7 +663,8 @@ Tape::Index Tape::sweep(Index root) {
         continue;
       }
     }
-    if (g == 0.0 || op == Op::Leaf) continue;
+    if (g == 0.0 || op == Op::Leaf) [[unlikely]]  // (a hint that keeps the block layout)
+      continue;
     lowest = i;
     if (is_nary(op)) [[unlikely]] {  // out of line: keeps this loop's registers for the chain
       if (!kCheckFinite && is_dense(op)) {  // a layer's neuron: two vectorized loops
@@ -733,15 +737,16 @@ void Tape::backward(Index root) {
   if (swept_.size() <= root / 64) swept_.resize(root / 64 + 1, 0);  // dense_backward marks
   in_backward_ = true;
   backward_root_ = root;
+  const Index stop = lowest_op(root);  // only leaves below: nothing to pass on
   Index lowest;
   try {
     if (fresh)
-      lowest = detect_anomaly_ ? sweep<false, true>(root) : sweep<false, false>(root);
+      lowest = detect_anomaly_ ? sweep<false, true>(root, stop) : sweep<false, false>(root, stop);
     else
-      lowest = detect_anomaly_ ? sweep<true, true>(root) : sweep<true, false>(root);
+      lowest = detect_anomaly_ ? sweep<true, true>(root, stop) : sweep<true, false>(root, stop);
   } catch (...) {  // a callback or the non-finite check: the grads written so far stay
     in_backward_ = false;
-    dirty_lo_ = std::min({dirty_lo_, lowest_op_, root});
+    dirty_lo_ = std::min({dirty_lo_, stop, root});
     throw;
   }
   in_backward_ = false;
@@ -884,7 +889,7 @@ void Tape::collect() {
     labels_ = std::move(labels);
     size_ = next;
     if (dirty_lo_ >= first && dirty_lo_ != kMaxNodes) dirty_lo_ = first;
-    if (lowest_op_ >= first && lowest_op_ != kMaxNodes) lowest_op_ = first;
+    leaf_prefix_ = std::min(leaf_prefix_, first);
     if (lowest_hook_ >= first && lowest_hook_ != kMaxNodes) lowest_hook_ = first;
     cut(first);
     for (std::size_t k = 0; k < pinned_.size(); ++k) {
@@ -965,6 +970,24 @@ void Tape::throw_nonfinite_backward(Index node, Index operand, double g, double 
     << describe(node) << ": upstream grad " << python_float_repr(g) << " times local derivative "
     << python_float_repr(partial);
   throw NonFiniteError(s.str());
+}
+
+Tape::Index Tape::push_slow(Op op, double out, Index a, Index b) {
+  if (size_ == committed_) grow(1);
+  const Index i = size_++;
+  data_[i] = out;
+  grad_[i] = 0.0;
+  operands_[i] = {a, b};
+  op_[i] = op;
+  if (detect_anomaly_) check_forward(i);
+  return i;
+}
+
+Tape::Index Tape::lowest_op(Index end) {
+  Index i = std::min(leaf_prefix_, end);
+  while (i < end && op_[i] == Op::Leaf) ++i;
+  leaf_prefix_ = std::max(leaf_prefix_, i);
+  return i;
 }
 
 }  // namespace micrograd

@@ -339,6 +339,47 @@ TEST(Tape, SmallBackwardAboveABigGraphIsRightAndStopsEarly) {
   EXPECT_EQ(z.grad(), 4.0);
 }
 
+// Backward stops above the leaves at the bottom of the tape (parameters), found from the last
+// backward's answer up: after a rewind or a collect below it, ops made lower down are found.
+TEST(Tape, BackwardFindsTheLowestOpAgainAfterRewindsAndCollects) {
+  on_fresh_tape([] {
+    Tape& tape = Tape::current();
+    Value a(2.0), b(3.0);
+    const auto mark = tape.mark();
+    {
+      TapeScope scope;
+      Value c(5.0), d(7.0), e(1.0);  // more leaves: the lowest op is above them
+      Value y = c * d + a * b;
+      y.backward();
+      EXPECT_EQ(a.grad(), 3.0);
+      EXPECT_EQ(d.grad(), 5.0);
+    }
+    // Ops from the mark up, the root above where the last backward found the lowest op.
+    a.grad() = b.grad() = 0.0;
+    {
+      TapeScope scope;
+      Value y = a * b;
+      ASSERT_EQ(y.id(), mark);
+      Value u = y * y * a;  // a^3 b^2
+      u.backward();
+      EXPECT_EQ(a.grad(), 3 * 4.0 * 9.0);
+      EXPECT_EQ(b.grad(), 2 * 8.0 * 3.0);
+    }
+    // A collect slides ops down below where the last backward found the lowest op.
+    a.grad() = b.grad() = 0.0;
+    std::vector<Value> dropped;
+    for (int k = 0; k < 5; ++k) dropped.emplace_back(1.0);
+    Value t = dropped[0] * dropped[1];
+    t.backward();  // the lowest op: above five leaves
+    micrograd::PinnedValue keep(a * b * b * a);  // a^2 b^2
+    tape.collect();  // drops the five leaves and t, slides the three ops down to the mark
+    EXPECT_EQ(keep.get().id(), mark + 2);
+    keep.get().backward();
+    EXPECT_EQ(a.grad(), 2 * 2.0 * 9.0);
+    EXPECT_EQ(b.grad(), 2 * 4.0 * 3.0);
+  });
+}
+
 }  // namespace
 
 namespace {

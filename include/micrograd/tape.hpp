@@ -79,16 +79,14 @@ class Tape {
 
   // ---- creating nodes (value.hpp calls these; users normally do not)
   Index push(Op op, double out, Index a, Index b) {
-    if (size_ == committed_) [[unlikely]]
-      grow(1);
+    // push_limit_ is committed_, or 0 while the non-finite check is on: one test for both.
+    if (size_ >= push_limit_) [[unlikely]]
+      return push_slow(op, out, a, b);
     const Index i = size_++;
-    if (op != Op::Leaf && i < lowest_op_) lowest_op_ = i;
     data_[i] = out;
     grad_[i] = 0.0;
-    op_[i] = op;
     operands_[i] = {a, b};
-    if (detect_anomaly_) [[unlikely]]
-      check_forward(i);
+    op_[i] = op;  // last: a byte store may alias any member, which would then be reloaded
     return i;
   }
   Index push_leaf(double out) { return push(Op::Leaf, out, size_, size_); }
@@ -211,7 +209,10 @@ class Tape {
 
   // ---- checks
   // Opt-in: raise NonFiniteError as soon as a nan/inf appears in forward or backward.
-  void set_detect_anomaly(bool on) { detect_anomaly_ = on; }
+  void set_detect_anomaly(bool on) {
+    detect_anomaly_ = on;
+    update_push_limit();
+  }
   bool detect_anomaly() const { return detect_anomaly_; }
   // The thread that owned this tape has ended (its handles are all stale).
   bool retired() const { return retired_.load(std::memory_order_acquire); }
@@ -246,6 +247,10 @@ class Tape {
   void reserve_columns();
   Index commit_target(Index committed, std::size_t needed, const char* what) const;
   void grow(Index nodes);  // commit room for `nodes` more nodes
+  Index push_slow(Op op, double out, Index a, Index b);  // push() when it must grow or check
+  void update_push_limit() { push_limit_ = detect_anomaly_ ? 0 : committed_; }
+  // The lowest non-leaf below `end` (end if there is none), from leaf_prefix_ up.
+  Index lowest_op(Index end);
   void grow_links(Index needed);
   template <class F>
   void for_each_local_derivative(Index i, Op op, double g, F&& f) const;
@@ -268,7 +273,7 @@ class Tape {
   [[noreturn]] void throw_nonfinite_backward(Index node, Index operand, double g,
                                              double partial) const;
   template <bool kOnlyReached, bool kCheckFinite>
-  Index sweep(Index root);
+  Index sweep(Index root, Index stop);  // stop: lowest_op(root)
   bool operands_jump(Index root) const;  // (sweep's choice to prefetch)
   template <bool kCheckFinite>
   Index sweep_nary(Index i, Op op, double g);
@@ -297,11 +302,14 @@ class Tape {
                                   // Hook: name, room for children, children
   Index size_ = 0;                // nodes in use
   Index committed_ = 0;           // nodes backed by committed memory
+  Index push_limit_ = 0;          // push() takes its slow path at this size (update_push_limit)
   Index links_size_ = 0;          // links in use
   Index links_committed_ = 0;     // links backed by committed memory
 
   Index dirty_lo_ = kMaxNodes;   // lowest non-leaf whose grad may be non-zero (kMaxNodes: none)
-  Index lowest_op_ = kMaxNodes;  // no non-leaf below this: backward stops here
+  // Nodes [0, leaf_prefix_) are all leaves (parameters, inputs): backward stops above them.
+  // Found by lowest_op() when backward needs it, not by every push.
+  Index leaf_prefix_ = 0;
   std::uint32_t generation_ = 0;
   // generation_, or kNoGeneration once the numbering has wrapped (is_live()).
   std::uint32_t fast_generation_ = 0;
