@@ -149,9 +149,9 @@ Tape::Index Tape::push_linear(Index b, const Value* w, const Value* x, Index n) 
   // Performance: checks each handle, writes its index and does the arithmetic in one pass.
   auto index_of = [this](const Value& v) {
     if (v.tape_ != this) [[unlikely]]
-      v.tape_ == nullptr ? v.throw_unusable() : v.throw_foreign_thread();
+      v.tape_ == nullptr ? Value::throw_unusable(v) : Value::throw_foreign_thread();
     if (!is_live(v.index_, v.generation_)) [[unlikely]]
-      v.throw_unusable();
+      Value::throw_unusable(v);
     return v.index_;
   };
   const Index first = links_size_;
@@ -179,9 +179,9 @@ Tape::Index Tape::intern_op_name(std::string_view name) {
 
 Tape::Index Tape::checked_child(const Value& v) const {
   if (v.tape_ != this) [[unlikely]]
-    v.tape_ == nullptr ? v.throw_unusable() : v.throw_foreign_thread();
+    v.tape_ == nullptr ? Value::throw_unusable(v) : Value::throw_foreign_thread();
   if (!is_live(v.index_, v.generation_)) [[unlikely]]
-    v.throw_unusable();
+    Value::throw_unusable(v);
   return v.index_;
 }
 
@@ -424,7 +424,7 @@ void Tape::cut(Index floor) {
   // The memo matches no handle now (its generation is kNoGeneration). The floors of the cuts left
   // increase from front to back and size_ never goes below the last one until the next cut, so
   // the floor a memo gives (that of the first cut after a generation) is at most size_ until then.
-  memo_.store(~std::uint64_t{0}, std::memory_order_relaxed);
+  memo_generation_ = kNoGeneration;
   wrap_floor_ = std::min(wrap_floor_, floor);
 }
 
@@ -440,8 +440,10 @@ bool Tape::is_live_cold(Index i, std::uint32_t generation) const {
   auto later = std::upper_bound(cuts_.begin(), cuts_.end(), generation,
                                 [](std::uint32_t g, const Cut& c) { return g < c.generation; });
   const Index floor = later == cuts_.end() ? 0 : later->floor;
-  if (this == detail::this_thread_tape)
-    memo_.store(std::uint64_t{generation} << 32 | floor, std::memory_order_relaxed);
+  if (this == detail::this_thread_tape) {
+    memo_generation_ = generation;
+    memo_floor_ = floor;
+  }
   return i < floor && i < size_;
 }
 
@@ -972,15 +974,15 @@ void Tape::throw_nonfinite_backward(Index node, Index operand, double g, double 
   throw NonFiniteError(s.str());
 }
 
-Tape::Index Tape::push_slow(Op op, double out, Index a, Index b) {
+void Tape::push_slow(Op op, double out, Index a, Index b) {
   if (size_ == committed_) grow(1);
+  if (!detect_anomaly_ || std::isfinite(out)) return;  // push() stores the node
   const Index i = size_++;
-  data_[i] = out;
   grad_[i] = 0.0;
+  data_[i] = out;
   operands_[i] = {a, b};
   op_[i] = op;
-  if (detect_anomaly_) check_forward(i);
-  return i;
+  check_forward(i);  // raises
 }
 
 Tape::Index Tape::lowest_op(Index end) {

@@ -110,21 +110,21 @@ ColumnRun LeafRunCache::get(const std::vector<Value>& v) {
   return run_;
 }
 
-void Value::throw_unusable() const {
-  if (tape_ == nullptr)
+void Value::throw_unusable(Value v) {
+  if (v.tape_ == nullptr)
     throw std::logic_error(
         "micrograd: this Value is empty (default-constructed); assign it a number or a result "
         "first");
-  if (tape_ != detail::this_thread_tape && !tape_->retired()) throw_foreign_thread();
+  if (v.tape_ != detail::this_thread_tape && !v.tape_->retired()) throw_foreign_thread();
   std::ostringstream s;
-  s << "micrograd: Value #" << index_
+  s << "micrograd: Value #" << v.index_
     << " was reclaimed: its node was dropped when the tape was rewound (a TapeScope ended) or "
        "collected, or its thread ended. Create values you keep across steps (parameters) before "
        "the TapeScope, or keep them pinned.";
   throw StaleValueError(s.str());
 }
 
-void Value::throw_foreign_thread() const {
+void Value::throw_foreign_thread() {
   throw std::logic_error(
       "micrograd: this Value lives on another thread's tape (each thread has its own tape, and a "
       "Value is read, written and combined only on the thread that made it; or its thread ended "

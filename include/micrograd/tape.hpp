@@ -79,12 +79,14 @@ class Tape {
 
   // ---- creating nodes (value.hpp calls these; users normally do not)
   Index push(Op op, double out, Index a, Index b) {
-    // push_limit_ is committed_, or 0 while the non-finite check is on: one test for both.
+    // push_limit_ is committed_, or 0 while the non-finite check is on: one test for both. The
+    // slow path returns here (or throws), so the stores below are the last word on the node and
+    // the compiler can pass `out` to the next op in a register.
     if (size_ >= push_limit_) [[unlikely]]
-      return push_slow(op, out, a, b);
+      push_slow(op, out, a, b);
     const Index i = size_++;
-    data_[i] = out;
     grad_[i] = 0.0;
+    data_[i] = out;  // the last double stored: the next op may take `out` without a reload
     operands_[i] = {a, b};
     op_[i] = op;  // last: a byte store may alias any member, which would then be reloaded
     return i;
@@ -156,9 +158,8 @@ class Tape {
     return generation == fast_generation_ || is_live_old(i, generation);
   }
   bool is_live_old(Index i, std::uint32_t generation) const {
-    const std::uint64_t memo = memo_.load(std::memory_order_relaxed);
-    if (static_cast<std::uint32_t>(memo >> 32) == generation) [[likely]]
-      return i < static_cast<Index>(memo);  // the memo's floor is at most size_ (see cut())
+    if (memo_generation_ == generation) [[likely]]
+      return i < memo_floor_;  // the memo's floor is at most size_ (see cut())
     if (generation == generation_) return i < size_;  // (after the numbering wrapped)
     return is_live_cold(i, generation);
   }
@@ -247,7 +248,9 @@ class Tape {
   void reserve_columns();
   Index commit_target(Index committed, std::size_t needed, const char* what) const;
   void grow(Index nodes);  // commit room for `nodes` more nodes
-  Index push_slow(Op op, double out, Index a, Index b);  // push() when it must grow or check
+  // push()'s slow path: commits room for one more node; with the non-finite check on, pushes a
+  // non-finite `out` and raises NonFiniteError naming it.
+  void push_slow(Op op, double out, Index a, Index b);
   void update_push_limit() { push_limit_ = detect_anomaly_ ? 0 : committed_; }
   // The lowest non-leaf below `end` (end if there is none), from leaf_prefix_ up.
   Index lowest_op(Index end);
@@ -321,10 +324,12 @@ class Tape {
   std::vector<Cut> pre_wrap_cuts_;
   Index wrap_floor_ = kMaxNodes;
   bool wrapped_ = false;
-  // {generation, floor of the first cut after it} of the last search (owner thread only writes;
-  // one 64-bit word, so a reader on another thread never sees half of it). Reset by every cut to
-  // {kNoGeneration, ...}, which matches no handle.
-  mutable std::atomic<std::uint64_t> memo_{~std::uint64_t{0}};
+  // The generation of the last search and the floor of the first cut after it (written and read
+  // on the owner thread only: every check tests the thread first). Reset by every cut to
+  // kNoGeneration, which matches no handle. Plain members, not an atomic: an atomic load, even a
+  // relaxed one, keeps the compiler from handing an op's result to the next op in a register.
+  mutable std::uint32_t memo_generation_ = kNoGeneration;
+  mutable Index memo_floor_ = 0;
   std::map<Index, std::string> labels_;
   std::vector<std::uint64_t> reached_;  // bitset scratch for backward and collect
   std::vector<Index> remap_;            // scratch for collect

@@ -50,7 +50,10 @@ class Value {
   // The node k places after this one on the tape (a dense() layer's outputs are consecutive).
   // Throws std::out_of_range if there is no such node.
   Value offset(Index k) const;
-  bool valid() const { return tape_ != nullptr && tape_->is_live(index_, generation_); }
+  // True if the handle can be used here: it names a live node of this thread's tape.
+  bool valid() const {
+    return tape_ != nullptr && tape_ == detail::this_thread_tape && tape_->is_live(index_, generation_);
+  }
 
   // ---- gradients
   void backward() const { checked().backward(index_); }
@@ -98,17 +101,20 @@ class Value {
   Tape& checked() const {
     if (tape_ != detail::this_thread_tape || tape_ == nullptr ||
         !tape_->is_live(index_, generation_)) [[unlikely]]
-      throw_unusable();
+      throw_unusable(*this);
     return *tape_;
   }
   // t: what checked() returned for another handle (this thread's tape), so one comparison
   // replaces the thread check.
   void check_same_tape(Tape& t) const {
     if (tape_ != &t || !t.is_live(index_, generation_)) [[unlikely]]
-      throw_unusable();
+      throw_unusable(*this);
   }
-  [[noreturn]] void throw_unusable() const;
-  [[noreturn]] void throw_foreign_thread() const;
+  // The errors, given the handle by value: an op's temporary results then never need an address
+  // (a member function would take one), so the compiler keeps them in registers and can hand a
+  // result's value straight to the next op.
+  [[noreturn]] static void throw_unusable(Value v);
+  [[noreturn]] static void throw_foreign_thread();
 
   Tape* tape_ = nullptr;
   Index index_ = 0;
