@@ -136,7 +136,6 @@ void Tape::grow(Index nodes) {
   update_push_limit();
 }
 
-
 void Tape::grow_links(Index needed) {
   const Index to =
       commit_target(links_committed_, std::size_t{links_size_} + needed, "operand lists");

@@ -370,7 +370,7 @@ TEST(Tape, BackwardFindsTheLowestOpAgainAfterRewindsAndCollects) {
     std::vector<Value> dropped;
     for (int k = 0; k < 5; ++k) dropped.emplace_back(1.0);
     Value t = dropped[0] * dropped[1];
-    t.backward();  // the lowest op: above five leaves
+    t.backward();                                // the lowest op: above five leaves
     micrograd::PinnedValue keep(a * b * b * a);  // a^2 b^2
     tape.collect();  // drops the five leaves and t, slides the three ops down to the mark
     EXPECT_EQ(keep.get().id(), mark + 2);
@@ -445,7 +445,10 @@ TEST(Tape, AfterTheWrapAStaleHandleWithTheCurrentNumberIsRefused) {
   on_fresh_tape([] {
     Tape& tape = Tape::current();
     Value p(2.0);
-    { TapeScope first; (void)(p * 2.0); }  // a cut: a new generation from here
+    {
+      TapeScope first;
+      (void)(p * 2.0);
+    }  // a cut: a new generation from here
     const std::uint32_t g = tape.generation();
     ASSERT_LT(g, 1000u);
     Value stale;

@@ -88,7 +88,7 @@ class Tape {
     grad_[i] = 0.0;
     data_[i] = out;  // the last double stored: the next op may take `out` without a reload
     operands_[i] = {a, b};
-    op_[i] = op;  // last: a byte store may alias any member, which would then be reloaded
+    op_[i] = op;
     return i;
   }
   Index push_leaf(double out) { return push(Op::Leaf, out, size_, size_); }
@@ -150,7 +150,7 @@ class Tape {
   //   - a handle of the current generation is live: within a generation the tape only grows (every
   //     drop starts a new one), so its index is below size_ without looking;
   //   - an older handle (a parameter made before the step's TapeScope) is live below the floor of
-  //     the first cut after it, remembered for the last generation asked about (memo_).
+  //     the first cut after it, remembered for the last generation asked about (memo_floor_).
   // Until the numbering first wraps (2^32 - 1 cuts) fast_generation_ is generation_; after that a
   // handle from before the wrap could carry the current number, so fast_generation_ becomes a
   // number no handle has and a current handle's index is tested too.
@@ -276,7 +276,7 @@ class Tape {
   [[noreturn]] void throw_nonfinite_backward(Index node, Index operand, double g,
                                              double partial) const;
   template <bool kOnlyReached, bool kCheckFinite>
-  Index sweep(Index root, Index stop);  // stop: lowest_op(root)
+  Index sweep(Index root, Index stop);   // stop: lowest_op(root)
   bool operands_jump(Index root) const;  // (sweep's choice to prefetch)
   template <bool kCheckFinite>
   Index sweep_nary(Index i, Op op, double g);
@@ -309,7 +309,7 @@ class Tape {
   Index links_size_ = 0;          // links in use
   Index links_committed_ = 0;     // links backed by committed memory
 
-  Index dirty_lo_ = kMaxNodes;   // lowest non-leaf whose grad may be non-zero (kMaxNodes: none)
+  Index dirty_lo_ = kMaxNodes;  // lowest non-leaf whose grad may be non-zero (kMaxNodes: none)
   // Nodes [0, leaf_prefix_) are all leaves (parameters, inputs): backward stops above them.
   // Found by lowest_op() when backward needs it, not by every push.
   Index leaf_prefix_ = 0;

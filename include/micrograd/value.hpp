@@ -52,7 +52,8 @@ class Value {
   Value offset(Index k) const;
   // True if the handle can be used here: it names a live node of this thread's tape.
   bool valid() const {
-    return tape_ != nullptr && tape_ == detail::this_thread_tape && tape_->is_live(index_, generation_);
+    return tape_ != nullptr && tape_ == detail::this_thread_tape &&
+           tape_->is_live(index_, generation_);
   }
 
   // ---- gradients
