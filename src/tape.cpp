@@ -434,7 +434,7 @@ bool Tape::is_live_cold(Index i, std::uint32_t generation) const {
     const Index floor = later == pre_wrap_cuts_.end() ? wrap_floor_ : later->floor;
     return i < floor && i < wrap_floor_ && i < size_;
   }
-  if (generation >= generation_) return generation == generation_ && i < size_;
+  if (generation >= generation_) return false;  // (the current one: is_live_old answered)
   // The first cut made after the handle: its floor is the lowest of all later floors.
   auto later = std::upper_bound(cuts_.begin(), cuts_.end(), generation,
                                 [](std::uint32_t g, const Cut& c) { return g < c.generation; });
@@ -976,11 +976,9 @@ void Tape::throw_nonfinite_backward(Index node, Index operand, double g, double 
 void Tape::push_slow(Op op, double out, Index a, Index b) {
   if (size_ == committed_) grow(1);
   if (!detect_anomaly_ || std::isfinite(out)) return;  // push() stores the node
-  const Index i = size_++;
-  grad_[i] = 0.0;
-  data_[i] = out;
-  operands_[i] = {a, b};
-  op_[i] = op;
+  push_limit_ = committed_;  // room is there: push()'s own stores, then the error naming the node
+  const Index i = push(op, out, a, b);
+  update_push_limit();
   check_forward(i);  // raises
 }
 
