@@ -973,13 +973,14 @@ void Tape::throw_nonfinite_backward(Index node, Index operand, double g, double 
   throw NonFiniteError(s.str());
 }
 
-void Tape::push_slow(Op op, double out, Index a, Index b) {
+double Tape::push_slow(Op op, double out, Index a, Index b) {
   if (size_ == committed_) grow(1);
-  if (!detect_anomaly_ || std::isfinite(out)) return;  // push() stores the node
+  if (!detect_anomaly_ || std::isfinite(out)) return out;  // push() stores the node
   push_limit_ = committed_;  // room is there: push()'s own stores, then the error naming the node
   const Index i = push(op, out, a, b);
   update_push_limit();
   check_forward(i);  // raises
+  return out;
 }
 
 Tape::Index Tape::lowest_op(Index end) {

@@ -81,9 +81,11 @@ class Tape {
   Index push(Op op, double out, Index a, Index b) {
     // push_limit_ is committed_, or 0 while the non-finite check is on: one test for both. The
     // slow path returns here (or throws), so the stores below are the last word on the node and
-    // the compiler can pass `out` to the next op in a register.
+    // the compiler can pass `out` to the next op in a register. It takes `out` and gives it back:
+    // a double live across the call would have to be kept in memory (every vector register is
+    // the callee's to change), and compilers then store and reload it on the fast path too.
     if (size_ >= push_limit_) [[unlikely]]
-      push_slow(op, out, a, b);
+      out = push_slow(op, out, a, b);
     const Index i = size_++;
     grad_[i] = 0.0;
     data_[i] = out;  // the last double stored: the next op may take `out` without a reload
@@ -248,9 +250,9 @@ class Tape {
   void reserve_columns();
   Index commit_target(Index committed, std::size_t needed, const char* what) const;
   void grow(Index nodes);  // commit room for `nodes` more nodes
-  // push()'s slow path: commits room for one more node; with the non-finite check on, pushes a
-  // non-finite `out` and raises NonFiniteError naming it.
-  void push_slow(Op op, double out, Index a, Index b);
+  // push()'s slow path: commits room for one more node and returns `out`; with the non-finite
+  // check on, pushes a non-finite `out` and raises NonFiniteError naming it.
+  double push_slow(Op op, double out, Index a, Index b);
   void update_push_limit() { push_limit_ = detect_anomaly_ ? 0 : committed_; }
   // The lowest non-leaf below `end` (end if there is none), from leaf_prefix_ up.
   Index lowest_op(Index end);
