@@ -279,12 +279,10 @@ Tape::Index Tape::push_dense(Op op, Index params, Index nout, Index x, Index nin
   // alias the tape's own Index members, which the compiler would otherwise reload every time).
   const std::size_t row = std::size_t{nin} + 1;
   const Index link0 = links_size_;
-  double* const grad = grad_ + first;
   Op* const ops = op_ + first;
   Operands* const operands = operands_ + first;
   Index* const links = links_ + link0;
-  for (Index j = 0; j < nout; ++j) {
-    grad[j] = 0.0;
+  for (Index j = 0; j < nout; ++j) {  // (grads are 0 above the tape's end: see rewind)
     ops[j] = op;
     operands[j] = {link0 + 2 * j, nin};
     links[2 * j] = static_cast<Index>(params + j * row);
@@ -461,6 +459,7 @@ void Tape::rewind(Index mark, Index links_mark) {
   if (mark >= size_) return;
   links_size_ = std::min(links_size_, links_mark);
   cut(mark);
+  std::fill(grad_ + mark, grad_ + size_, 0.0);  // room above size_ holds grad 0 (see push)
   size_ = mark;
   if (dirty_lo_ >= mark) dirty_lo_ = kMaxNodes;
   leaf_prefix_ = std::min(leaf_prefix_, mark);
@@ -888,6 +887,7 @@ void Tape::collect() {
     for (auto& [i, text] : labels_)
       if (moved(i) != kMaxNodes) labels.emplace_hint(labels.end(), moved(i), std::move(text));
     labels_ = std::move(labels);
+    std::fill(grad_ + next, grad_ + n, 0.0);  // room above size_ holds grad 0 (see push)
     size_ = next;
     if (dirty_lo_ >= first && dirty_lo_ != kMaxNodes) dirty_lo_ = first;
     leaf_prefix_ = std::min(leaf_prefix_, first);

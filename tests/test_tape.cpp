@@ -386,6 +386,43 @@ namespace {
 
 // A scope rewinds operand lists without scanning the tape; a rewind below its mark inside it (or a
 // collect) makes it scan instead, so a Linear node made below the mark keeps its operand list.
+// push() does not write a new node's grad: every node a rewind or a collect drops gets grad 0
+// back, so the slots above the tape's end hold 0 (the unused ones are fresh pages).
+TEST(Tape, NodesInReusedSlotsStartWithGradZero) {
+  on_fresh_tape([] {
+    Tape& tape = Tape::current();
+    Value a(2.0), b(3.0);
+    const auto mark = tape.mark();
+    {
+      TapeScope scope;
+      Value y = (a * b + a) * b;  // every node of the scope gets a non-zero grad
+      y.backward();
+      EXPECT_EQ(y.grad(), 1.0);
+    }
+    {
+      TapeScope scope;  // the same slots again, through every kind of push
+      Value leaf(1.0), sum = a + b, prod = a * b, t = tanh(a), p = pow(a, 2.0);
+      ASSERT_EQ(leaf.id(), mark);
+      for (const Value& v : {leaf, sum, prod, t, p}) EXPECT_EQ(v.grad(), 0.0) << v.id();
+      EXPECT_EQ(linear({a}, {b}, a).grad(), 0.0);
+      EXPECT_EQ(micrograd::custom("f", 1.0, {a}, {2.0}).grad(), 0.0);
+    }
+    // A collect drops unreached nodes with grads and slides the kept ones down.
+    std::vector<Value> dropped;
+    for (int k = 0; k < 4; ++k) dropped.push_back(a * b + static_cast<double>(k));
+    Value z = dropped[0] * dropped[1] * dropped[2] * dropped[3];
+    z.backward();
+    micrograd::PinnedValue keep(a + b);
+    const Tape::Index end = tape.size();
+    tape.collect();
+    ASSERT_LT(tape.size(), end);
+    for (Tape::Index k = tape.size(); k < end; ++k) {  // every slot the collect freed, reused
+      Value fresh(0.5);
+      EXPECT_EQ(fresh.grad(), 0.0) << fresh.id();
+    }
+  });
+}
+
 TEST(Tape, ScopeKeepsTheOperandListsOfNodesBelowItsMark) {
   on_fresh_tape([] {
     Tape& tape = Tape::current();

@@ -86,9 +86,11 @@ class Tape {
     // the callee's to change), and compilers then store and reload it on the fast path too.
     if (size_ >= push_limit_) [[unlikely]]
       out = push_slow(op, out, a, b);
+    // No grad store: every slot above size_ holds grad 0 (fresh pages, and rewind and collect
+    // give every node they drop grad 0 back). A store there could alias any other node's data,
+    // so the compiler would reload every value it holds from the tape after each push.
     const Index i = size_++;
-    grad_[i] = 0.0;
-    data_[i] = out;  // the last double stored: the next op may take `out` without a reload
+    data_[i] = out;  // the only double stored: the next op may take `out` without a reload
     operands_[i] = {a, b};
     op_[i] = op;
     return i;
