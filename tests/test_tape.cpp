@@ -384,8 +384,6 @@ TEST(Tape, BackwardFindsTheLowestOpAgainAfterRewindsAndCollects) {
 
 namespace {
 
-// A scope rewinds operand lists without scanning the tape; a rewind below its mark inside it (or a
-// collect) makes it scan instead, so a Linear node made below the mark keeps its operand list.
 // push() does not write a new node's grad: every node a rewind or a collect drops gets grad 0
 // back, so the slots above the tape's end hold 0 (the unused ones are fresh pages).
 TEST(Tape, NodesInReusedSlotsStartWithGradZero) {
@@ -423,6 +421,8 @@ TEST(Tape, NodesInReusedSlotsStartWithGradZero) {
   });
 }
 
+// A scope rewinds operand lists without scanning the tape; a rewind below its mark inside it (or a
+// collect) makes it scan instead, so a Linear node made below the mark keeps its operand list.
 TEST(Tape, ScopeKeepsTheOperandListsOfNodesBelowItsMark) {
   on_fresh_tape([] {
     Tape& tape = Tape::current();
