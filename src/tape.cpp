@@ -143,22 +143,24 @@ void Tape::grow_links(Index needed) {
   links_committed_ = to;
 }
 
+// (inline: push_linear calls it for every weight and input; only this file uses it)
+inline Tape::Index Tape::checked_child(const Value& v) const {
+  if (v.tape_ != this) [[unlikely]]
+    v.tape_ == nullptr ? Value::throw_unusable(v) : Value::throw_foreign_thread();
+  if (!is_live(v.index_, v.generation_)) [[unlikely]]
+    Value::throw_unusable(v);
+  return v.index_;
+}
+
 Tape::Index Tape::push_linear(Index b, const Value* w, const Value* x, Index n) {
   if (std::size_t{links_committed_} - links_size_ < 2 * std::size_t{n} + 1) grow_links(2 * n + 1);
   // Performance: checks each handle, writes its index and does the arithmetic in one pass.
-  auto index_of = [this](const Value& v) {
-    if (v.tape_ != this) [[unlikely]]
-      v.tape_ == nullptr ? Value::throw_unusable(v) : Value::throw_foreign_thread();
-    if (!is_live(v.index_, v.generation_)) [[unlikely]]
-      Value::throw_unusable(v);
-    return v.index_;
-  };
   const Index first = links_size_;
   Index* link = links_ + first;
   *link++ = b;
   double out = data_[b];
   for (Index k = 0; k < n; ++k) {
-    const Index wk = index_of(w[k]), xk = index_of(x[k]);
+    const Index wk = checked_child(w[k]), xk = checked_child(x[k]);
     const double product = data_[wk] * data_[xk];  // rounded on its own, as a Mul node
     out = out + product;                           // then added, as an Add node
     *link++ = wk;
@@ -174,14 +176,6 @@ Tape::Index Tape::intern_op_name(std::string_view name) {
   while (id < op_names_.size() && op_names_[id] != name) ++id;
   if (id == op_names_.size()) op_names_.emplace_back(name);
   return id;
-}
-
-Tape::Index Tape::checked_child(const Value& v) const {
-  if (v.tape_ != this) [[unlikely]]
-    v.tape_ == nullptr ? Value::throw_unusable(v) : Value::throw_foreign_thread();
-  if (!is_live(v.index_, v.generation_)) [[unlikely]]
-    Value::throw_unusable(v);
-  return v.index_;
 }
 
 // Links of a user op: Custom [name, child_0 .. child_{n-1}, partial k as two links each];
