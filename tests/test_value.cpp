@@ -274,6 +274,20 @@ TEST_F(ValueTest, NonFiniteArithmeticFollowsIeee) {
   EXPECT_TRUE(std::isinf(z.grad()));
 }
 
+// A node with grad 0 passes nothing, not even 0 * inf: a deliberate difference (docs/design.md).
+// micrograd (which runs every reached node's `_backward`) gives a.grad = e.grad = nan here.
+TEST_F(ValueTest, ANodeWithGradZeroPassesNothingEvenWhereMicrogradMakesNan) {
+  Value a(1e200);
+  Value e = a * a;  // inf
+  Value f = e * e;  // inf; d f/d e = e = inf
+  Value r = (f * -1.0).relu();
+  r.backward();
+  EXPECT_EQ(r.data(), 0.0);
+  EXPECT_EQ(f.grad(), 0.0);
+  EXPECT_EQ(e.grad(), 0.0);  // micrograd: nan
+  EXPECT_EQ(a.grad(), 0.0);  // micrograd: nan
+}
+
 TEST_F(ValueTest, PrintsLikeMicrograd) {
   Value a(2.0);
   EXPECT_EQ(micrograd::to_string(a), "Value(data=2.0, grad=0.0)");
@@ -525,7 +539,9 @@ TEST_F(ValueTest, DenseRefusesRunsThatAreNotThereOrOverlap) {
 }
 
 // A ReLU that is off passes nothing back, even where a 0 * inf would make a nan: with and without
-// set_detect_anomaly (which takes the generic loop), like micrograd's graph skipping a zero grad.
+// set_detect_anomaly (which takes the generic loop). A deliberate difference (docs/design.md):
+// micrograd runs the pre-activation node's `_backward` at grad 0 and gets w0.grad = inf * 0 = nan
+// (so does torch); a node with grad 0 passes nothing here.
 TEST(Dense, AnOffReluPassesNothingBack) {
   std::vector<Value> p{Value(-1.0), Value(0.0)};  // w0, b
   const Value x(std::numeric_limits<double>::infinity());

@@ -328,6 +328,18 @@ def test_nan_and_inf_flow_through_without_anomaly_mode():
     assert math.isnan(d.data)
 
 
+def test_a_node_with_grad_zero_passes_nothing_a_deliberate_difference():
+    """docs/design.md: micrograd runs every reached node's _backward, also at grad 0, so 0 * inf
+    gives it a.grad = e.grad = nan here (checked with micrograd.engine); we pass nothing: 0."""
+    a = Value(1e200)
+    e = a * a  # inf
+    f = e * e  # inf; d f/d e = e = inf
+    r = (f * -1).relu()
+    r.backward()
+    assert r.data == 0 and f.grad == 0
+    assert e.grad == 0 and a.grad == 0  # micrograd: nan, nan
+
+
 def test_detect_anomaly_raises_nonfinite_error():
     set_detect_anomaly(True)
     try:

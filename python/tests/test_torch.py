@@ -175,9 +175,9 @@ def test_lecture_neuron_matches_torch():
 
 
 def test_where_we_differ_from_torch_on_purpose():
-    """Pinned differences (docs/design.md): a zero upstream gradient is not multiplied through, so
-    tanh(a + b**b) at b = 700 (tanh saturated: its derivative rounds to 0, b**b overflows to inf)
-    gives b.grad 0 where torch's 0 * inf gives nan."""
+    """Pinned differences (docs/design.md): a node with grad 0 passes nothing, so tanh(a + b**b) at
+    b = 700 (tanh saturated: its derivative rounds to 0, b**b overflows to inf) gives b.grad 0
+    where torch's 0 * inf gives nan (micrograd's engine, which runs every _backward, would too)."""
     a, b = Value(0.5), Value(700.0)
     (a + b ** b).tanh().backward()
     ta = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
