@@ -1,11 +1,14 @@
 // Tests for tape.hpp: memory reuse, stale handles, collection, threads, deep graphs, nan checks.
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common.hpp"
+#include "micrograd/random.hpp"
 #include "micrograd/tape.hpp"
 #include "micrograd/value.hpp"
 
@@ -386,6 +389,70 @@ namespace {
 
 // push() does not write a new node's grad: every node a rewind or a collect drops gets grad 0
 // back, so the slots above the tape's end hold 0 (the unused ones are fresh pages).
+// A graph that fits in the caches skips runs of nodes with grad 0 eight at a time (backward's
+// fast loop); set_detect_anomaly takes the plain loop, node by node. Both must give every node
+// the same grad, bit for bit, on the fresh path and on the marked one (a second backward).
+TEST(Tape, SkippingRunsOfZeroGradsGivesThePlainLoopsNumbers) {
+  struct Run {
+    std::vector<double> first, second;  // every node's grad after one backward, then after two
+    std::size_t zeros = 0;              // nodes still at grad 0 after the first
+  };
+  auto run = [](bool plain) {
+    TapeScope scope;
+    const Tape::Index first = Tape::current().mark();
+    micrograd::Rng rng(7);
+    std::vector<Value> x;
+    for (int k = 0; k < 6; ++k) x.emplace_back(rng.uniform(-1.0, 1.0));
+    // Layers of ReLU neurons, most of them off (biases pushed down), with constants (leaves that
+    // get grads) made in between, so runs of zeros of every length and interruptions occur.
+    for (int layer = 0; layer < 6; ++layer) {
+      std::vector<Value> next;
+      for (int j = 0; j < 12; ++j) {
+        Value act(-0.6 + 0.05 * j);
+        for (const Value& xi : x)  // a random subset of the inputs: runs of every length
+          if (rng.uniform() < 0.7) act = act + Value(rng.uniform(-1.0, 1.0)) * xi;
+        next.push_back(act.relu());
+      }
+      x = next;
+    }
+    Value out(0.0);
+    for (const Value& xi : x) out = out + xi * 2.0;
+    // A chain whose links are separated by runs of 0 to 40 nodes the root does not reach (grad
+    // 0): every length, so a live node sits at every place of an eight-node block below a run.
+    Value chain = x[0];
+    for (int length = 0; length <= 40; ++length) {
+      const Value h = chain * 1.5;  // live: a run of zeros lands right above it
+      Value dead = h;
+      for (int k = 0; k < length / 2; ++k) dead = dead + 1.0;  // two nodes: a leaf and a +
+      if (length % 2 == 1) dead = dead * dead;
+      chain = h.tanh();
+    }
+    out = out + chain;
+    Tape& tape = Tape::current();
+    micrograd::set_detect_anomaly(plain);
+    out.backward();
+    Run r;
+    for (Tape::Index i = first; i <= out.id(); ++i) r.first.push_back(tape.grad(i));
+    out.backward();  // micrograd's semantics: a second pass adds (the marked loop)
+    micrograd::set_detect_anomaly(false);
+    for (Tape::Index i = first; i <= out.id(); ++i) r.second.push_back(tape.grad(i));
+    for (double g : r.first) r.zeros += g == 0.0;
+    return r;
+  };
+  const Run fast = run(false), plain = run(true);
+  ASSERT_EQ(fast.first.size(), plain.first.size());
+  EXPECT_GT(fast.zeros, fast.first.size() / 2);  // the runs are there to skip
+  EXPECT_EQ(fast.zeros, plain.zeros);
+  for (std::size_t k = 0; k < fast.first.size(); ++k) {
+    EXPECT_EQ(std::bit_cast<std::uint64_t>(fast.first[k]),
+              std::bit_cast<std::uint64_t>(plain.first[k]))
+        << k;
+    EXPECT_EQ(std::bit_cast<std::uint64_t>(fast.second[k]),
+              std::bit_cast<std::uint64_t>(plain.second[k]))
+        << k;
+  }
+}
+
 TEST(Tape, NodesInReusedSlotsStartWithGradZero) {
   on_fresh_tape([] {
     Tape& tape = Tape::current();

@@ -279,7 +279,7 @@ class Tape {
   void check_forward(Index i) const;
   [[noreturn]] void throw_nonfinite_backward(Index node, Index operand, double g,
                                              double partial) const;
-  template <bool kOnlyReached, bool kCheckFinite>
+  template <bool kOnlyReached, bool kCheckFinite, bool kSkipRuns = false>
   Index sweep(Index root, Index stop);   // stop: lowest_op(root)
   bool operands_jump(Index root) const;  // (sweep's choice to prefetch)
   template <bool kCheckFinite>
