@@ -556,7 +556,7 @@ template <bool kCheckFinite>
   });
   return low;
 }
-// (sweep_runs.cpp's loops call these too.)
+// (sweep.cpp's loops call these.)
 template Tape::Index Tape::sweep_nary<false>(Index, Op, double);
 template Tape::Index Tape::sweep_nary<true>(Index, Op, double);
 
