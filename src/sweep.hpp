@@ -24,6 +24,10 @@ inline void set_bit(std::vector<std::uint64_t>& bits, Tape::Index i) {
   bits[i >> 6] |= std::uint64_t{1} << (i & 63);
 }
 
+// Graphs of up to this many nodes below the root fit in the caches (3 MB of columns; W1's 65,481
+// nodes): backward skips their runs of zero grads, and prefetches only in bigger ones.
+constexpr Tape::Index kCachedNodes = Tape::Index{1} << 17;
+
 // The built-in ops' local derivatives (the op table's rows), read from the data column `data`:
 // f(operand, g, d out/d operand) for a then b. The sweep passes its own copies of the column
 // pointers (its calls out of line could change members, so the compiler would reload them).
@@ -89,9 +93,10 @@ Tape::Index Tape::sweep(Index root, Index stop) {
       grad[operand] += contribution;
     }
   };
-  // Prefetch only in graphs bigger than the caches (2^17 nodes: 3 MB of columns; below, the
-  // operands are in cache: W1's 65,481-node graph) whose operands jump around.
-  const bool prefetch = !kSkipRuns && root - stop > (Index{1} << 17) && operands_jump(root);
+  // Prefetch only in graphs bigger than the caches (below, the operands are in cache) whose
+  // operands jump around.
+  const bool prefetch =
+      !kSkipRuns && root - stop > tape_detail::kCachedNodes && operands_jump(root);
   Index i = root + 1;
   while (i-- > stop && i >= frontier) {
     if constexpr (kOnlyReached) {
@@ -151,5 +156,13 @@ Tape::Index Tape::sweep(Index root, Index stop) {
   if (carry != 0.0) grad[i] += carry;  // the loop stopped above a leaf that is still owed this
   return lowest;
 }
+
+// The instances backward uses, compiled in sweep.cpp only (not where this header is included).
+extern template Tape::Index Tape::sweep<false, false, false>(Index, Index);
+extern template Tape::Index Tape::sweep<false, true, false>(Index, Index);
+extern template Tape::Index Tape::sweep<true, false, false>(Index, Index);
+extern template Tape::Index Tape::sweep<true, true, false>(Index, Index);
+extern template Tape::Index Tape::sweep<false, false, true>(Index, Index);
+extern template Tape::Index Tape::sweep<true, false, true>(Index, Index);
 
 }  // namespace micrograd

@@ -590,14 +590,6 @@ void Tape::for_each_child(Index i, F&& f) const {
   for (Index k = 0, n = num_children(i); k < n; ++k) f(child(i, k));
 }
 
-// The loops are compiled in sweep.cpp only (see sweep.hpp).
-extern template Tape::Index Tape::sweep<false, false, false>(Index, Index);
-extern template Tape::Index Tape::sweep<false, true, false>(Index, Index);
-extern template Tape::Index Tape::sweep<true, false, false>(Index, Index);
-extern template Tape::Index Tape::sweep<true, true, false>(Index, Index);
-extern template Tape::Index Tape::sweep<false, false, true>(Index, Index);
-extern template Tape::Index Tape::sweep<true, false, true>(Index, Index);
-
 void Tape::backward(Index root) {
   if (in_backward_)
     throw std::logic_error(
@@ -639,7 +631,7 @@ void Tape::backward(Index root) {
   // time (94 % of a trained W1 step's nodes); not where a callback must run at grad 0. Bigger
   // graphs keep the plain loop: its prefetching must see every node's turn (W2b), and there the
   // sweep's speed is the memory's.
-  const bool skip_runs = root - stop <= (Index{1} << 17) && (fresh || lowest_hook_ > root);
+  const bool skip_runs = root - stop <= tape_detail::kCachedNodes && (fresh || lowest_hook_ > root);
   Index lowest;
   try {
     if (detect_anomaly_)

@@ -387,8 +387,6 @@ TEST(Tape, BackwardFindsTheLowestOpAgainAfterRewindsAndCollects) {
 
 namespace {
 
-// push() does not write a new node's grad: every node a rewind or a collect drops gets grad 0
-// back, so the slots above the tape's end hold 0 (the unused ones are fresh pages).
 // A graph that fits in the caches skips runs of nodes with grad 0 eight at a time (backward's
 // fast loop); set_detect_anomaly takes the plain loop, node by node. Both must give every node
 // the same grad, bit for bit, on the fresh path and on the marked one (a second backward).
@@ -453,6 +451,8 @@ TEST(Tape, SkippingRunsOfZeroGradsGivesThePlainLoopsNumbers) {
   }
 }
 
+// push() does not write a new node's grad: every node a rewind or a collect drops gets grad 0
+// back, so the slots above the tape's end hold 0 (the unused ones are fresh pages).
 TEST(Tape, NodesInReusedSlotsStartWithGradZero) {
   on_fresh_tape([] {
     Tape& tape = Tape::current();
